@@ -26,6 +26,9 @@ export interface Family {
  * An IP prefix. `addr` holds the network address in network byte order: 4 bytes for IPv4, 16 for IPv6,
  * with every bit past `length` zero. `pathId` is the ADD-PATH path identifier when the family negotiated
  * ADD-PATH receive (RFC 7911), otherwise undefined.
+ *
+ * Decoded prefixes may share one backing buffer: `addr` can be a view (subarray) of a larger buffer, so
+ * treat it as read-only and copy it (`addr.slice()`) before keeping it beyond the decoded message.
  */
 export interface Prefix {
   readonly afi: Afi;
