@@ -107,8 +107,9 @@ function checkError(
 ): Error {
   if (!(err instanceof Error)) throw new AssertionError(`Expected an Error, got ${Deno.inspect(err)}`);
   const error: Error = err;
-  if (ErrorClass && !(error instanceof ErrorClass)) {
-    throw new AssertionError(`Expected ${ErrorClass.name}, got ${error.name}: ${error.message}`);
+  const actual = `${error.name}: ${error.message}`;
+  if (ErrorClass !== undefined && !(error instanceof ErrorClass)) {
+    throw new AssertionError(`Expected ${ErrorClass.name}, got ${actual}`);
   }
   if (msgIncludes !== undefined && !error.message.includes(msgIncludes)) {
     throw new AssertionError(
