@@ -1,0 +1,137 @@
+/**
+ * `speaker decode [--json] FILE...`: prints the routes of MRT files (plain or gzip) one per line, in the
+ * exact `bgpdump -m` format or as JSON Lines. A thin shell around the pure MRT modules: it reads files,
+ * writes stdout in large blocks, and reports damaged records on stderr without stopping.
+ *
+ * @module
+ */
+
+import { BgpdumpTextSink, JsonLinesSink, type RouteSink } from "../mrt/bgpdump_format.ts";
+import { BgpdumpRouteLister, type RecordWarning } from "../mrt/bgpdump_routes.ts";
+import { decompressedStream, MrtFramer } from "../mrt/reader.ts";
+
+const USAGE = `Usage: speaker decode [--json] FILE...
+Prints every route of the MRT files (RFC 6396; plain or gzip) one per line, in the "bgpdump -m" format,
+or with --json as one JSON object per line.`;
+
+/** Collects output text and writes it in large blocks. */
+class BlockWriter {
+  #parts: string[] = [];
+  #length = 0;
+  #encoder = new TextEncoder();
+  #out: { writeSync(p: Uint8Array): number };
+  #limit: number;
+
+  constructor(out: { writeSync(p: Uint8Array): number }, limit = 1 << 17) {
+    this.#out = out;
+    this.#limit = limit;
+  }
+
+  write = (text: string): void => {
+    this.#parts.push(text);
+    this.#length += text.length;
+    if (this.#length >= this.#limit) this.flush();
+  };
+
+  flush(): void {
+    if (this.#parts.length === 0) return;
+    let bytes = this.#encoder.encode(this.#parts.join(""));
+    this.#parts = [];
+    this.#length = 0;
+    while (bytes.length > 0) bytes = bytes.subarray(this.#out.writeSync(bytes));
+  }
+}
+
+/**
+ * Decodes one MRT stream into the sink. Returns the number of warnings. Damaged records are reported and
+ * skipped; a record cut short at the end of the file (or an impossible record length, after which the
+ * file cannot be resynchronised) ends the file with a warning.
+ */
+export async function decodeMrtStream(
+  stream: ReadableStream<Uint8Array>,
+  sink: RouteSink,
+  warn: (text: string) => void,
+): Promise<number> {
+  let warnings = 0;
+  const lister = new BgpdumpRouteLister(sink, (w: RecordWarning) => {
+    warnings++;
+    warn(`record at offset ${w.offset}: ${w.reason}`);
+  });
+  const framer = new MrtFramer();
+  const reader = stream.getReader();
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      framer.push(value);
+      for (let record = framer.next(); record; record = framer.next()) lister.add(record);
+      if (framer.damaged) break;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const truncation = framer.finish();
+  if (truncation) {
+    warnings++;
+    warn(
+      `record at offset ${truncation.offset}: incomplete record (${truncation.available} bytes left, ` +
+        `${truncation.expected} expected); stopping`,
+    );
+  }
+  return warnings;
+}
+
+/**
+ * Runs `speaker decode`. Exit status: 0 on success (warnings included), 1 when a file cannot be read,
+ * 2 for a usage error.
+ */
+export async function decodeCommand(args: string[]): Promise<number> {
+  let json = false;
+  const files: string[] = [];
+  let options = true;
+  for (const arg of args) {
+    if (options && arg === "--") options = false;
+    else if (options && arg === "--json") json = true;
+    else if (options && (arg === "--help" || arg === "-h")) {
+      console.log(USAGE);
+      return 0;
+    } else if (options && arg.startsWith("-") && arg !== "-") {
+      console.error(`speaker decode: unknown option ${arg}\n${USAGE}`);
+      return 2;
+    } else files.push(arg);
+  }
+  if (files.length === 0) {
+    console.error(`speaker decode: no MRT file given\n${USAGE}`);
+    return 2;
+  }
+  const out = new BlockWriter(Deno.stdout);
+  const sink = json ? new JsonLinesSink(out.write) : new BgpdumpTextSink(out.write);
+  let status = 0;
+  for (const file of files) {
+    let raw: ReadableStream<Uint8Array>;
+    try {
+      raw = file === "-" ? Deno.stdin.readable : (await Deno.open(file, { read: true })).readable;
+    } catch (e) {
+      console.error(`speaker decode: cannot open ${file}: ${e instanceof Error ? e.message : e}`);
+      status = 1;
+      continue;
+    }
+    try {
+      const stream = await decompressedStream(raw);
+      await decodeMrtStream(stream, sink, (text) => {
+        out.flush();
+        console.error(`speaker decode: ${file}: ${text}`);
+      });
+    } catch (e) {
+      out.flush();
+      console.error(`speaker decode: cannot read ${file}: ${e instanceof Error ? e.message : e}`);
+      status = 1;
+    }
+  }
+  out.flush();
+  return status;
+}
+
+if (import.meta.main) {
+  Deno.exit(await decodeCommand(Deno.args));
+}

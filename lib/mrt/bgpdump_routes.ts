@@ -1,0 +1,323 @@
+/**
+ * The routes of MRT records, listed the way `bgpdump -m` lists them. Pure: records in, sink calls out.
+ *
+ * Per record type (RFC 6396):
+ * - BGP4MP(_ET) STATE_CHANGE(_AS4): one `STATE` line.
+ * - BGP4MP(_ET) MESSAGE* carrying an UPDATE: one `W` line per withdrawn prefix (Withdrawn Routes, then
+ *   MP_UNREACH_NLRI), then one `A` line per announced prefix (NLRI with NEXT_HOP, then MP_REACH_NLRI with
+ *   its own next hop). OPEN, NOTIFICATION, KEEPALIVE and ROUTE-REFRESH carry no route.
+ * - TABLE_DUMP_V2 RIB records: one `B` line per RIB entry, the peer resolved through the PEER_INDEX_TABLE.
+ * - TABLE_DUMP: one `B` line. Deprecated MRTd BGP (type 5): `STATE`, `W` and `A` lines typed `BGP`.
+ *
+ * @module
+ */
+
+import { decodePathAttributes } from "../wire/attributes.ts";
+import { decodePrefixes, ipv4ToString, ipv6ToString } from "../wire/nlri.ts";
+import type { DecodeContext, Family, PathAttributes, Prefix } from "../wire/types.ts";
+import { routeFields, type RouteSink } from "./bgpdump_format.ts";
+import type { MrtRecord } from "./reader.ts";
+import { MrtType } from "./reader.ts";
+import {
+  type Bgp4mpMessage,
+  decodeMrtBody,
+  type IndexedPeer,
+  type PeerIndexTable,
+  type RibRecord,
+  type TableDumpRoute,
+} from "./records.ts";
+
+/** A problem with one record: the routes it would have carried are (partly) missing from the output. */
+export interface RecordWarning {
+  /** Offset of the record in the decompressed stream. */
+  readonly offset: number;
+  readonly reason: string;
+}
+
+const ALL_FAMILIES: readonly Family[] = [
+  { afi: 1, safi: 1 },
+  { afi: 1, safi: 2 },
+  { afi: 2, safi: 1 },
+  { afi: 2, safi: 2 },
+];
+
+const CONTEXTS: readonly DecodeContext[] = [
+  { fourOctetAs: false, addPath: [], maxMessageSize: 65535 },
+  { fourOctetAs: true, addPath: [], maxMessageSize: 65535 },
+  { fourOctetAs: false, addPath: ALL_FAMILIES, maxMessageSize: 65535 },
+  { fourOctetAs: true, addPath: ALL_FAMILIES, maxMessageSize: 65535 },
+];
+
+function contextFor(fourOctetAs: boolean, addPath: boolean): DecodeContext {
+  return CONTEXTS[(fourOctetAs ? 1 : 0) + (addPath ? 2 : 0)];
+}
+
+const NO_PREFIXES: readonly Prefix[] = [];
+const BGP_MARKER_LENGTH = 16;
+const BGP_HEADER_LENGTH = 19;
+const BGP_UPDATE = 2;
+
+/** Text of a decoded prefix: "203.0.113.0/24", "2001:db8::/32". */
+export function prefixText(p: Prefix): string {
+  return (p.afi === 1 ? ipv4ToString(p.addr) : ipv6ToString(p.addr)) + "/" + p.length;
+}
+
+/** Whether bgpdump lists the family (IPv4/IPv6, unicast/multicast). */
+function listedFamily(afi: number, safi: number): boolean {
+  return (afi === 1 || afi === 2) && (safi === 1 || safi === 2);
+}
+
+/**
+ * Lists the routes of MRT records in order into a {@linkcode RouteSink}. Keeps the state a file needs
+ * (the current PEER_INDEX_TABLE); use one instance per file.
+ *
+ * @example
+ * ```ts
+ * const lines: string[] = [];
+ * const lister = new BgpdumpRouteLister(new BgpdumpTextSink((l) => lines.push(l)), (w) => console.error(w));
+ * for (const item of readMrtBuffer(bytes)) if (item.kind === "record") lister.add(item.record);
+ * ```
+ */
+export class BgpdumpRouteLister {
+  #sink: RouteSink;
+  #warn: (warning: RecordWarning) => void;
+  #peers: readonly IndexedPeer[] | undefined;
+  #offset = 0;
+
+  constructor(sink: RouteSink, warn: (warning: RecordWarning) => void) {
+    this.#sink = sink;
+    this.#warn = warn;
+  }
+
+  /** Lists the routes of one record. Never throws for any record content. */
+  add(record: MrtRecord): void {
+    this.#offset = record.offset;
+    const body = decodeMrtBody(record);
+    const time = timeText(record);
+    switch (body.kind) {
+      case "bgp4mp-state":
+        this.#sink.state(
+          record.type === MrtType.BGP4MP_ET ? "BGP4MP_ET" : "BGP4MP",
+          time,
+          body.peerIp,
+          body.peerAs,
+          body.oldState,
+          body.newState,
+        );
+        return;
+      case "bgp4mp-message":
+        this.#message(record, body, time);
+        return;
+      case "peer-index-table":
+        this.#peers = (body as PeerIndexTable).peers;
+        return;
+      case "rib":
+        this.#rib(body, time);
+        return;
+      case "table-dump":
+        this.#tableDump(body, time);
+        return;
+      case "legacy-update":
+        this.#update("BGP", time, body.peerIp, body.peerAs, body.update, false, false, true);
+        return;
+      case "legacy-state":
+        this.#sink.state("BGP", time, body.peerIp, body.peerAs, body.oldState, body.newState);
+        return;
+      case "quiet":
+        return;
+      case "undecoded":
+        this.#warning(body.reason);
+        return;
+    }
+  }
+
+  #warning(reason: string): void {
+    this.#warn({ offset: this.#offset, reason });
+  }
+
+  #message(record: MrtRecord, m: Bgp4mpMessage, time: string): void {
+    const msg = m.message;
+    if (msg.length < BGP_HEADER_LENGTH) {
+      this.#warning(`BGP message of ${msg.length} bytes is shorter than its header`);
+      return;
+    }
+    for (let k = 0; k < BGP_MARKER_LENGTH; k++) {
+      if (msg[k] !== 0xff) {
+        this.#warning("BGP message has a bad marker");
+        return;
+      }
+    }
+    if (msg[18] !== BGP_UPDATE) return;
+    const size = (msg[16] << 8) | msg[17];
+    // A record shorter than the BGP length field is decoded as far as it goes (bgpdump does the same).
+    const end = Math.min(msg.length, Math.max(size, BGP_HEADER_LENGTH));
+    let type = record.type === MrtType.BGP4MP_ET ? "BGP4MP_ET" : "BGP4MP";
+    if (m.local) type += "_LOCAL";
+    if (m.addPath) type += "_AP";
+    this.#update(
+      type,
+      time,
+      m.peerIp,
+      m.peerAs,
+      msg.subarray(BGP_HEADER_LENGTH, end),
+      m.as4,
+      m.addPath,
+      false,
+    );
+  }
+
+  /** Lists the routes of an UPDATE body (RFC 4271 §4.3), from its Withdrawn Routes Length on. */
+  #update(
+    type: string,
+    time: string,
+    peer: string,
+    peerAs: number,
+    u: Uint8Array,
+    fourOctetAs: boolean,
+    addPath: boolean,
+    classicOnly: boolean,
+  ): void {
+    const n = u.length;
+    const withdrawnLength = n >= 2 ? (u[0] << 8) | u[1] : 0;
+    let i = Math.min(n, 2);
+    const withdrawnEnd = Math.min(n, i + withdrawnLength);
+    const withdrawn = u.subarray(i, withdrawnEnd);
+    i = withdrawnEnd;
+    const attrLength = i + 2 <= n ? (u[i] << 8) | u[i + 1] : 0;
+    i = Math.min(n, i + 2);
+    const attrEnd = Math.min(n, i + attrLength);
+    if (i + attrLength > n) this.#warning("UPDATE path attributes are truncated");
+    const attrBytes = u.subarray(i, attrEnd);
+    const nlriBytes = u.subarray(attrEnd);
+    const sink = this.#sink;
+
+    const gone = this.#prefixes(withdrawn, addPath, "Withdrawn Routes");
+    for (let k = 0; k < gone.length; k++) {
+      sink.withdraw(type, time, peer, peerAs, prefixText(gone[k]), addPath ? gone[k].pathId : undefined);
+    }
+    const attrs = this.#attributes(attrBytes, contextFor(fourOctetAs, addPath), false);
+    const unreach = attrs.mpUnreach;
+    if (!classicOnly && unreach && listedFamily(unreach.afi, unreach.safi)) {
+      const list = unreach.withdrawn;
+      for (let k = 0; k < list.length; k++) {
+        sink.withdraw(type, time, peer, peerAs, prefixText(list[k]), addPath ? list[k].pathId : undefined);
+      }
+    }
+    const nlri = this.#prefixes(nlriBytes, addPath, "NLRI");
+    if (nlri.length > 0) {
+      const fields = routeFields(attrs);
+      for (let k = 0; k < nlri.length; k++) {
+        const p = nlri[k];
+        sink.route(type, time, "A", peer, peerAs, prefixText(p), addPath ? p.pathId : undefined, fields);
+      }
+    }
+    const reach = attrs.mpReach;
+    if (!classicOnly && reach && listedFamily(reach.afi, reach.safi) && reach.nlri.length > 0) {
+      // bgpdump prints LOCAL_PREF and MED of IPv4 routes from MP_REACH_NLRI with a signed %d.
+      const fields = routeFields(attrs, reach.nextHops[0], reach.afi === 1);
+      const list = reach.nlri;
+      for (let k = 0; k < list.length; k++) {
+        const p = list[k];
+        sink.route(type, time, "A", peer, peerAs, prefixText(p), addPath ? p.pathId : undefined, fields);
+      }
+    }
+  }
+
+  /**
+   * IPv4 prefixes of the Withdrawn Routes or NLRI field. A field that does not parse to its end (a length
+   * above 32, or a prefix cut off by the end of the field or of a truncated record) keeps the complete
+   * prefixes before the fault, as bgpdump does, and is reported.
+   */
+  #prefixes(bytes: Uint8Array, addPath: boolean, field: string): readonly Prefix[] {
+    if (bytes.length === 0) return NO_PREFIXES;
+    const decoded = decodePrefixes(bytes, 1, addPath);
+    if (decoded.ok) return decoded.value;
+    this.#warning(`${field}: ${decoded.error.reason}`);
+    let i = 0;
+    let end = 0;
+    while (i < bytes.length) {
+      const at = addPath ? i + 4 : i;
+      if (at >= bytes.length || bytes[at] > 32) break;
+      const next = at + 1 + ((bytes[at] + 7) >> 3);
+      if (next > bytes.length) break;
+      i = end = next;
+    }
+    const part = decodePrefixes(bytes.subarray(0, end), 1, addPath);
+    return part.ok ? part.value : NO_PREFIXES;
+  }
+
+  #attributes(bytes: Uint8Array, ctx: DecodeContext, mrtRibEntry: boolean): PathAttributes {
+    const { attributes, errors } = decodePathAttributes(
+      bytes,
+      ctx,
+      mrtRibEntry ? { mrtRibEntry } : undefined,
+    );
+    for (let k = 0; k < errors.length; k++) this.#warning(errors[k].reason);
+    return attributes;
+  }
+
+  #rib(r: RibRecord, time: string): void {
+    const peers = this.#peers;
+    if (!peers) {
+      this.#warning("RIB record before any PEER_INDEX_TABLE");
+      return;
+    }
+    const size = r.afi === 1 ? 4 : 16;
+    const addr = new Uint8Array(size);
+    addr.set(r.prefixBytes.subarray(0, size));
+    // RFC 4271 §4.3: bits past the prefix length are irrelevant; clear them as decodePrefixes does.
+    const len = r.prefixLength;
+    if (len & 7 && len >> 3 < size) addr[len >> 3] &= (0xff00 >> (len & 7)) & 0xff;
+    const prefix = (r.afi === 1 ? ipv4ToString(addr) : ipv6ToString(addr)) + "/" + len;
+    const type = r.addPath ? "TABLE_DUMP2_AP" : "TABLE_DUMP2";
+    const ctx = contextFor(true, false);
+    for (const e of r.entries) {
+      const peer = peers[e.peerIndex];
+      if (!peer) {
+        this.#warning(`RIB entry refers to peer ${e.peerIndex}, beyond the PEER_INDEX_TABLE`);
+        continue;
+      }
+      const attrs = this.#attributes(e.attributes, ctx, true);
+      this.#sink.route(
+        type,
+        time,
+        "B",
+        peer.ip,
+        peer.asn,
+        prefix,
+        e.pathId,
+        routeFields(attrs, ribNextHop(attrs)),
+      );
+    }
+  }
+
+  #tableDump(t: TableDumpRoute, time: string): void {
+    const attrs = this.#attributes(t.attributes, contextFor(false, false), false);
+    const prefix = t.prefix + "/" + t.prefixLength;
+    this.#sink.route(
+      "TABLE_DUMP",
+      time,
+      "B",
+      t.peerIp,
+      t.peerAs,
+      prefix,
+      undefined,
+      routeFields(attrs, ribNextHop(attrs)),
+    );
+  }
+}
+
+/** RIB lines print an IPv6 MP_REACH_NLRI next hop when there is one, else NEXT_HOP (as bgpdump does). */
+function ribNextHop(attrs: PathAttributes): string | undefined {
+  const reach = attrs.mpReach;
+  if (reach && reach.afi === 2 && reach.nextHops.length > 0) return reach.nextHops[0];
+  return undefined;
+}
+
+/** The time field: seconds, and for BGP4MP_ET records the microseconds (RFC 6396 §3). */
+function timeText(record: MrtRecord): string {
+  if (record.type === MrtType.BGP4MP_ET) {
+    return record.timestamp + "." + String(record.microseconds).padStart(6, "0");
+  }
+  return String(record.timestamp);
+}
