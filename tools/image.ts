@@ -153,6 +153,8 @@ async function layerTar(rootfs: string, out: string) {
     `--mtime=@${EPOCH}`,
     "--numeric-owner",
     "--format=posix",
+    "--xattrs",
+    "--xattrs-include=security.capability",
     "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime",
     "-C",
     rootfs,
@@ -204,6 +206,13 @@ export async function buildImage(): Promise<{ digest: string; layout: string; si
     `${rootfs}/usr/bin`,
     `${rootfs}/etc/ssl/certs`,
   ]);
+  // Passive mode listens on port 179 as nonroot: the runtime carries CAP_NET_BIND_SERVICE as a file
+  // capability, as kube-ovn's image does. It takes effect only where the container keeps that capability
+  // in its bounding set and allows privilege escalation (see manifests/daemonset.yaml). Set after chown,
+  // which clears file capabilities.
+  await sh("setcap", ["cap_net_bind_service=+ep", `${rootfs}/usr/bin/deno`]).catch((err) => {
+    throw new Error(`${err.message}\nimage: setcap is missing: apt-get install -y libcap2-bin`);
+  });
   await layerTar(rootfs, `${work}/layer.tar`);
   const tar = await Deno.readFile(`${work}/layer.tar`);
   const diffId = `sha256:${await sha256Hex(tar)}`;
