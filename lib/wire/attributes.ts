@@ -127,8 +127,9 @@ function decodeSegments(v: Uint8Array, asSize: 2 | 4, allowConfed: boolean): AsP
   return segments;
 }
 
-function decodeNextHops(v: Uint8Array, at: number, len: number, afi: number): string[] | undefined {
-  if (len === 4 && afi === 1) return [ipv4ToString(v, at)];
+function decodeNextHops(v: Uint8Array, at: number, len: number): string[] | undefined {
+  // An IPv4 next hop is also accepted for IPv6 NLRI, as ExaBGP sends it (the text keeps the distinction).
+  if (len === 4) return [ipv4ToString(v, at)];
   // RFC 2545 §3 (global + link-local), RFC 8950 §3 (IPv6 next hop for IPv4 NLRI).
   if (len === 16) return [ipv6ToString(v, at)];
   if (len === 32) return [ipv6ToString(v, at), ipv6ToString(v, at + 16)];
@@ -381,7 +382,7 @@ function decodeMpReach(
     const nhLen = v[0];
     const afi = mrtFamily?.afi ?? (nhLen === 4 ? 1 : 2);
     const safi = mrtFamily?.safi ?? 1;
-    const nextHops = decodeNextHops(v, 1, nhLen, afi);
+    const nextHops = decodeNextHops(v, 1, nhLen);
     if (nextHops === undefined) return void bad(`Unsupported MP_REACH_NLRI next hop length ${nhLen}`);
     attributes.mpReach = { afi, safi, nextHops, nlri: [] };
     return;
@@ -395,7 +396,7 @@ function decodeMpReach(
     (attributes.unknown ??= []).push({ flags: flags & ~X, code: AttrCode.MP_REACH_NLRI, value: v.slice() });
     return;
   }
-  const nextHops = decodeNextHops(v, 4, nhLen, afi);
+  const nextHops = decodeNextHops(v, 4, nhLen);
   // RFC 7606 §7.11: a next hop length inconsistent with the AFI/SAFI.
   if (nextHops === undefined) {
     return void bad(`MP_REACH_NLRI next hop length ${nhLen} invalid for AFI ${afi}`);
