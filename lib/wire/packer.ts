@@ -1,0 +1,259 @@
+/**
+ * The UPDATE packer: BIRD-style buckets of prefixes sharing identical attributes, packed into the fewest
+ * UPDATE messages that fit the negotiated maximum message size. This is the hot path of a full table
+ * transfer, so it writes into large preallocated chunks and encodes each group's attributes once.
+ *
+ * @module
+ */
+
+import { encodeNextHops, encodePathAttributes, hasAddPath } from "./attributes.ts";
+import { parseIpv6 } from "./address.ts";
+import { writePrefix } from "./nlri.ts";
+import type { Afi, DecodeContext, Family, PathAttributes, Prefix, Safi } from "./types.ts";
+
+/**
+ * Prefixes announced with identical attributes.
+ *
+ * - Without `attributes.mpReach`: IPv4 unicast prefixes, sent in the UPDATE's NLRI field with the NEXT_HOP
+ *   attribute (`attributes.nextHop`). With `ipv4NextHopIsIpv6` and an IPv6 `nextHop` text, they go in
+ *   MP_REACH_NLRI (AFI 1, SAFI 1) with that next hop instead (RFC 8950).
+ * - With `attributes.mpReach`: the prefixes go in MP_REACH_NLRI with its AFI, SAFI and next hops (IPv6:
+ *   global, optionally followed by link-local; or IPv4 NLRI with an IPv6 next hop, RFC 8950).
+ *   `mpReach.nlri` is ignored: the prefixes are `nlri`.
+ */
+export interface PackGroup {
+  readonly attributes: PathAttributes;
+  readonly nlri: readonly Prefix[];
+}
+
+/** Prefixes to withdraw: IPv4 unicast in the Withdrawn Routes field, other families in MP_UNREACH_NLRI. */
+export interface PackWithdrawal {
+  readonly afi: Afi;
+  readonly safi: Safi;
+  readonly withdrawn: readonly Prefix[];
+}
+
+/** What to pack: announcements grouped by attributes, and withdrawals. */
+export interface PackInput {
+  readonly groups: readonly PackGroup[];
+  readonly withdrawals?: readonly PackWithdrawal[];
+}
+
+/** The session parameters the packer encodes for. */
+export interface PackOptions {
+  /** 4096, or 65535 with the extended message capability (RFC 8654). */
+  readonly maxMessageSize: number;
+  /** Whether AS numbers are 4 octets (RFC 6793); otherwise AS_TRANS and AS4_PATH are used. */
+  readonly fourOctetAs: boolean;
+  /** Families for which the peer receives ADD-PATH path identifiers (RFC 7911). */
+  readonly addPath: readonly Family[];
+  /** The peer accepts IPv4 NLRI with an IPv6 next hop (RFC 8950 extended next hop for IPv4 unicast). */
+  readonly ipv4NextHopIsIpv6?: boolean;
+}
+
+const HEADER = 19;
+/** Messages are written into chunks of this size; each returned message is a view into one. */
+const CHUNK_SIZE = 1 << 18;
+const X = 0x10;
+
+/**
+ * Yields the UPDATE messages for `input`: first the withdrawals (per family, each message filled to the
+ * byte), then each group's announcements (each message filled with as many of the group's prefixes as fit).
+ * MP_REACH_NLRI/MP_UNREACH_NLRI come first among the attributes (RFC 7606 §5.1).
+ *
+ * Each yielded message is a view (subarray) into a shared chunk of 256 KiB; consecutive messages from one
+ * chunk are contiguous (`a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset`), so a sender
+ * can coalesce them into one write. Chunks are never reused: a message stays valid as long as it is held.
+ * Throws a RangeError when a group's attributes leave no room for a single prefix.
+ *
+ * @example
+ * ```ts
+ * const groups = [{ attributes: { origin: 0, asPath: [], nextHop: "10.99.0.1" }, nlri: [parsePrefix("203.0.113.0/24")!] }];
+ * for (const msg of packUpdateMessages({ groups }, { maxMessageSize: 4096, fourOctetAs: true, addPath: [] })) {
+ *   // write msg to the socket
+ * }
+ * ```
+ */
+export function* packUpdateMessages(input: PackInput, opts: PackOptions): Generator<Uint8Array> {
+  const max = opts.maxMessageSize;
+  let chunk = new Uint8Array(Math.max(CHUNK_SIZE, max));
+  let pos = 0;
+  const room = () => {
+    if (chunk.length - pos < max) {
+      chunk = new Uint8Array(Math.max(CHUNK_SIZE, max));
+      pos = 0;
+    }
+  };
+  const ctx: DecodeContext = { fourOctetAs: opts.fourOctetAs, addPath: opts.addPath, maxMessageSize: max };
+
+  for (const w of input.withdrawals ?? []) {
+    const list = w.withdrawn;
+    const addPath = hasAddPath(ctx, w.afi, w.safi);
+    const ipv4Field = w.afi === 1 && w.safi === 1;
+    let i = 0;
+    while (i < list.length) {
+      room();
+      const start = pos;
+      const b = chunk;
+      writeMarker(b, start);
+      let o = start + HEADER;
+      let end: number;
+      if (ipv4Field) {
+        // Header, Withdrawn Routes Length, routes, Total Path Attribute Length 0.
+        o += 2;
+        const limit = start + max - 2;
+        ({ i, o } = fillPrefixes(b, o, limit, list, i, addPath));
+        const wlen = o - (start + HEADER + 2);
+        b[start + HEADER] = wlen >> 8;
+        b[start + HEADER + 1] = wlen & 0xff;
+        b[o] = 0;
+        b[o + 1] = 0;
+        end = o + 2;
+      } else {
+        b[o] = 0;
+        b[o + 1] = 0;
+        o += 4; // Total Path Attribute Length, patched below.
+        const attrStart = o;
+        b[o] = 0x80 | X;
+        b[o + 1] = 15;
+        o += 4;
+        const valueStart = o;
+        b[o] = w.afi >> 8;
+        b[o + 1] = w.afi & 0xff;
+        b[o + 2] = w.safi;
+        o += 3;
+        ({ i, o } = fillPrefixes(b, o, start + max, list, i, addPath));
+        end = finishAttr(b, attrStart, valueStart, o);
+        const alen = end - attrStart;
+        b[attrStart - 2] = alen >> 8;
+        b[attrStart - 1] = alen & 0xff;
+      }
+      setLength(b, start, end - start);
+      pos = end;
+      yield b.subarray(start, end);
+    }
+  }
+
+  for (const g of input.groups) {
+    const list = g.nlri;
+    if (list.length === 0) continue;
+    const a = g.attributes;
+    let mp: { afi: number; safi: number; nextHop: Uint8Array } | undefined;
+    let rest: PathAttributes = a;
+    if (a.mpReach !== undefined) {
+      mp = { afi: a.mpReach.afi, safi: a.mpReach.safi, nextHop: encodeNextHops(a.mpReach.nextHops) };
+      rest = { ...a, mpReach: undefined };
+    } else if (opts.ipv4NextHopIsIpv6 && a.nextHop !== undefined && a.nextHop.includes(":")) {
+      const nh = parseIpv6(a.nextHop);
+      if (nh === undefined) throw new RangeError(`Invalid next hop "${a.nextHop}"`);
+      mp = { afi: 1, safi: 1, nextHop: nh };
+      rest = { ...a, nextHop: undefined };
+    }
+    const block = encodePathAttributes(rest, ctx);
+    const addPath = mp === undefined ? hasAddPath(ctx, 1, 1) : hasAddPath(ctx, mp.afi, mp.safi);
+    const widest = (addPath ? 4 : 0) + 1 + (mp === undefined || mp.afi === 1 ? 4 : 16);
+    const fixed = HEADER + 4 + block.length + (mp === undefined ? 0 : 4 + 5 + mp.nextHop.length);
+    if (fixed + widest > max) {
+      throw new RangeError(`Path attributes of ${block.length} octets leave no room for a prefix in ${max}`);
+    }
+    let i = 0;
+    while (i < list.length) {
+      room();
+      const start = pos;
+      const b = chunk;
+      writeMarker(b, start);
+      let o = start + HEADER;
+      b[o] = 0;
+      b[o + 1] = 0;
+      o += 4;
+      const attrStart = o;
+      let end: number;
+      if (mp === undefined) {
+        b.set(block, o);
+        o += block.length;
+        ({ i, o } = fillPrefixes(b, o, start + max, list, i, addPath));
+        end = o;
+        const alen = block.length;
+        b[attrStart - 2] = alen >> 8;
+        b[attrStart - 1] = alen & 0xff;
+      } else {
+        b[o] = 0x80 | X;
+        b[o + 1] = 14;
+        o += 4;
+        const valueStart = o;
+        b[o] = mp.afi >> 8;
+        b[o + 1] = mp.afi & 0xff;
+        b[o + 2] = mp.safi;
+        b[o + 3] = mp.nextHop.length;
+        o += 4;
+        b.set(mp.nextHop, o);
+        o += mp.nextHop.length;
+        b[o++] = 0;
+        ({ i, o } = fillPrefixes(b, o, start + max - block.length, list, i, addPath));
+        o = finishAttr(b, attrStart, valueStart, o);
+        b.set(block, o);
+        end = o + block.length;
+        const alen = end - attrStart;
+        b[attrStart - 2] = alen >> 8;
+        b[attrStart - 1] = alen & 0xff;
+      }
+      setLength(b, start, end - start);
+      pos = end;
+      yield b.subarray(start, end);
+    }
+  }
+}
+
+/**
+ * Packs `input` into UPDATE messages (see {@linkcode packUpdateMessages} for the order and the fact that
+ * the messages are views into shared chunks).
+ */
+export function packUpdates(input: PackInput, opts: PackOptions): Uint8Array[] {
+  return [...packUpdateMessages(input, opts)];
+}
+
+function writeMarker(b: Uint8Array, at: number): void {
+  b.fill(0xff, at, at + 16);
+  b[at + 18] = 2;
+}
+
+function setLength(b: Uint8Array, at: number, length: number): void {
+  b[at + 16] = length >> 8;
+  b[at + 17] = length & 0xff;
+}
+
+/** Writes prefixes from `list[i]` on while they fit before `limit`; returns the next index and offset. */
+function fillPrefixes(
+  b: Uint8Array,
+  o: number,
+  limit: number,
+  list: readonly Prefix[],
+  i: number,
+  addPath: boolean,
+): { i: number; o: number } {
+  const extra = addPath ? 5 : 1;
+  const n = list.length;
+  for (; i < n; i++) {
+    const p = list[i];
+    if (o + extra + ((p.length + 7) >> 3) > limit) break;
+    o = writePrefix(b, o, p, addPath);
+  }
+  return { i, o };
+}
+
+/**
+ * Completes an attribute written with a 2-octet length at `attrStart`: when the value fits in 255 octets
+ * the Extended Length bit is cleared and the value moved back one octet (the canonical form).
+ */
+function finishAttr(b: Uint8Array, attrStart: number, valueStart: number, end: number): number {
+  const len = end - valueStart;
+  if (len > 255) {
+    b[attrStart + 2] = len >> 8;
+    b[attrStart + 3] = len & 0xff;
+    return end;
+  }
+  b[attrStart] &= ~X;
+  b[attrStart + 2] = len;
+  b.copyWithin(valueStart - 1, valueStart, end);
+  return end - 1;
+}
