@@ -123,29 +123,3 @@ export function parseGoDuration(text: string): GoParse<bigint> {
   }
   return { ok: true, value: negative ? -total : total };
 }
-
-/** Formats nanoseconds the way Go's `time.Duration.String` does for whole seconds and above (`1m30s`). */
-export function formatGoDuration(nanos: bigint): string {
-  if (nanos === 0n) return "0s";
-  const sign = nanos < 0n ? "-" : "";
-  let rest = nanos < 0n ? -nanos : nanos;
-  if (rest < 1_000_000_000n) {
-    if (rest % 1_000_000n === 0n) return `${sign}${rest / 1_000_000n}ms`;
-    if (rest % 1_000n === 0n) return `${sign}${rest / 1_000n}\u00b5s`;
-    return `${sign}${rest}ns`;
-  }
-  const hours = rest / UNIT_NANOS.h;
-  rest %= UNIT_NANOS.h;
-  const minutes = rest / UNIT_NANOS.m;
-  rest %= UNIT_NANOS.m;
-  const seconds = rest / UNIT_NANOS.s;
-  const subsecond = rest % UNIT_NANOS.s;
-  let secondsText = `${seconds}`;
-  if (subsecond !== 0n) secondsText += `.${subsecond.toString().padStart(9, "0").replace(/0+$/, "")}`;
-  const text = hours > 0n
-    ? `${hours}h${minutes}m${secondsText}s`
-    : minutes > 0n
-    ? `${minutes}m${secondsText}s`
-    : `${secondsText}s`;
-  return sign + text;
-}

@@ -114,9 +114,13 @@ export class Logger {
   log(level: LogLevel, component: string, msg: string, fields: LogFields = {}): void {
     if (!this.enabled(level)) return;
     const time = new Date(this.#now()).toISOString();
+    const r = this.#redactor;
+    // Secrets are removed from the raw values first (nested values get escaped twice when quoted, which
+    // would hide them from a scan of the finished line), then from the line itself.
+    const clean = r.active ? scrub(fields, r, 0) as LogFields : fields;
     const raw = this.#format === "json"
-      ? formatJson(time, level, component, msg, fields)
-      : formatText(time, level, component, msg, fields);
+      ? formatJson(time, level, r.redact(component), r.redact(msg), clean)
+      : formatText(time, level, r.redact(component), r.redact(msg), clean);
     const line = this.#redactor.redact(raw);
     const counts = this.#counts[level];
     counts.lines++;
@@ -128,6 +132,20 @@ export class Logger {
   counts(): LogCounts {
     return structuredClone(this.#counts);
   }
+}
+
+/** A copy of `value` with registered secrets replaced in every string, to a bounded depth. */
+function scrub(value: unknown, redactor: Redactor, depth: number): unknown {
+  if (typeof value === "string") return redactor.redact(value);
+  if (value instanceof Error) return redactor.redact(value.message);
+  if (value === null || typeof value !== "object" || value instanceof Secret || value instanceof Date) {
+    return value;
+  }
+  if (depth > 8) return "[nested too deep]";
+  if (Array.isArray(value)) return value.map((v) => scrub(v, redactor, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [redactor.redact(k), scrub(v, redactor, depth + 1)]),
+  );
 }
 
 function formatText(
