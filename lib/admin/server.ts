@@ -23,14 +23,9 @@
  */
 import { EventLoopLagProbe } from "./event_loop_lag.ts";
 import { EXPOSITION_CONTENT_TYPE, type Registry } from "./prometheus_registry.ts";
+import type { Readiness } from "./readiness.ts";
 import type { StatusReport } from "./status_report.ts";
 import { Redactor } from "../log/redaction.ts";
-
-/** The readiness verdict: ready, or the reasons why not. */
-export interface Readiness {
-  readonly ready: boolean;
-  readonly reasons: readonly string[];
-}
 
 /** What the admin server serves. */
 export interface AdminServerOptions {

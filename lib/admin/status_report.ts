@@ -18,6 +18,7 @@
  * @module
  */
 import type { PeerStateForMetrics, PrefixSource } from "./metrics.ts";
+import type { Readiness } from "./readiness.ts";
 
 /** About the speaker itself. */
 export interface SpeakerStatus {
@@ -70,4 +71,31 @@ export interface StatusReport {
   readonly speaker: SpeakerStatus;
   readonly peers: readonly PeerStatus[];
   readonly prefixes: readonly PrefixStatus[];
+}
+
+/** What {@linkcode speakerStatus} needs. */
+export interface SpeakerStatusInput {
+  readonly version: string;
+  readonly nodeName: string;
+  readonly routerId: string;
+  readonly localAs: number;
+  /** Process start, milliseconds since the epoch. */
+  readonly startedAtMs: number;
+  /** The time of the request, milliseconds since the epoch. */
+  readonly nowMs: number;
+  readonly readiness: Readiness;
+}
+
+/** The `speaker` section of the report; time is passed in. */
+export function speakerStatus(input: SpeakerStatusInput): SpeakerStatus {
+  return {
+    version: input.version,
+    nodeName: input.nodeName,
+    routerId: input.routerId,
+    localAs: input.localAs,
+    startedAt: new Date(input.startedAtMs).toISOString(),
+    uptimeSeconds: Math.max(0, Math.floor((input.nowMs - input.startedAtMs) / 1000)),
+    ready: input.readiness.ready,
+    readyReasons: [...input.readiness.reasons],
+  };
 }

@@ -33,6 +33,25 @@ import { MASK, Redactor, Secret } from "../log/redaction.ts";
 /** The exit code for a command line that cannot be used (as Go's flag package and most CLIs do). */
 export const EXIT_USAGE = 2;
 
+/**
+ * The message printed to stderr for a refused command line, before exiting with {@linkcode EXIT_USAGE}.
+ *
+ * @example
+ * ```ts
+ * import { formatConfigErrors } from "./flags.ts";
+ * formatConfigErrors(["--ebgp-multihop=0: must be between 1 and 255"]);
+ * // "speaker: cannot start with this command line (1 problem):\n  --ebgp-multihop=0: must be between 1 and 255\n..."
+ * ```
+ */
+export function formatConfigErrors(errors: readonly string[]): string {
+  const noun = errors.length === 1 ? "1 problem" : `${errors.length} problems`;
+  return [
+    `speaker: cannot start with this command line (${noun}):`,
+    ...errors.map((e) => `  ${e}`),
+    "Run speaker --help for every flag, its default and allowed values.",
+  ].join("\n");
+}
+
 /** Reads a secret file; returns its text or the error met. */
 export type ReadSecretFile = (path: string) => string | Error;
 

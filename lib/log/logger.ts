@@ -41,6 +41,16 @@ export interface LoggerOptions {
 /** Lines and bytes written per level since start. */
 export type LogCounts = Readonly<Record<LogLevel, { readonly lines: number; readonly bytes: number }>>;
 
+/** A {@linkcode Logger} with its component fixed (see {@linkcode Logger.component}). */
+export interface ComponentLogger {
+  error(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  debug(msg: string, fields?: LogFields): void;
+  trace(msg: string, fields?: LogFields): void;
+  enabled(level: LogLevel): boolean;
+}
+
 const RESERVED = new Set(["time", "level", "component", "msg"]);
 
 /** A structured logger. Create one per process and pass it down. */
@@ -126,6 +136,18 @@ export class Logger {
     counts.lines++;
     counts.bytes += line.length + 1;
     this.#sink.write(line);
+  }
+
+  /** A logger bound to one component, for the parts that always log under the same name. */
+  component(name: string): ComponentLogger {
+    return {
+      error: (msg, fields) => this.log("error", name, msg, fields),
+      warn: (msg, fields) => this.log("warn", name, msg, fields),
+      info: (msg, fields) => this.log("info", name, msg, fields),
+      debug: (msg, fields) => this.log("debug", name, msg, fields),
+      trace: (msg, fields) => this.log("trace", name, msg, fields),
+      enabled: (level) => this.enabled(level),
+    };
   }
 
   /** Lines and bytes written per level. */

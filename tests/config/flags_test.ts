@@ -1,5 +1,10 @@
 import { assert, assertEquals, assertStringIncludes, fail } from "../assert.ts";
-import { EXIT_USAGE, parseConfig, type ParseConfigResult } from "../../lib/config/flags.ts";
+import {
+  EXIT_USAGE,
+  formatConfigErrors,
+  parseConfig,
+  type ParseConfigResult,
+} from "../../lib/config/flags.ts";
 import { configLogFields, formatConfigForLog, type SpeakerConfig } from "../../lib/config/speaker_config.ts";
 import { USAGE } from "../../lib/config/usage.ts";
 import { FLAGS } from "../../lib/config/flag_table.ts";
@@ -608,4 +613,17 @@ Deno.test("USAGE documents every flag with its default, klog and gRPC flags in a
   }
   const compat = USAGE.indexOf("Compatibility: klog flags");
   assert(compat > 0 && USAGE.indexOf("--logtostderr") > compat && USAGE.indexOf("--grpc-port") > compat);
+});
+
+Deno.test("formatConfigErrors() lists every problem under one heading", () => {
+  const errors = errorsOf([...BASE, "--ebgp-multihop=0", "--holdtime=1s"]);
+  assertEquals(
+    formatConfigErrors(errors),
+    [
+      "speaker: cannot start with this command line (2 problems):",
+      "  --holdtime=1s: must be between 3s and 65536s",
+      "  --ebgp-multihop=0: must be between 1 and 255",
+      "Run speaker --help for every flag, its default and allowed values.",
+    ].join("\n"),
+  );
 });

@@ -174,3 +174,14 @@ Deno.test("QueuedStreamSink writes lines asynchronously, in order, and flushes a
   assert(text.includes("aaaaaaaaaa"));
   assert(text.includes("bbbbbbbbbb"));
 });
+
+Deno.test("Logger.component() binds the component name", () => {
+  const { logger, lines } = capture({ level: "debug" });
+  const session = logger.component("session");
+  session.info("hold timer expired", { peer: "10.99.0.2" });
+  session.trace("hidden");
+  assertEquals(session.enabled("trace"), false);
+  assertEquals(lines, [
+    'time=2026-11-21T06:00:00.000Z level=info component=session msg="hold timer expired" peer=10.99.0.2',
+  ]);
+});
