@@ -77,25 +77,19 @@ abstract class Family {
   abstract samples(): string[];
 }
 
-/** A value that goes up and down. */
-export class Gauge extends Family {
-  readonly type = "gauge";
+/** A family whose series each hold one number. */
+abstract class ScalarFamily extends Family {
   #series = new Map<string, number>();
 
-  /** Sets the series' value. */
-  set(labels: Labels, value: number): void {
+  /** Replaces the series' value. */
+  protected put(labels: Labels, value: number): void {
     this.#series.set(this.keyOf(labels), value);
   }
 
-  /** Adds `by` (default 1). */
-  inc(labels: Labels, by = 1): void {
+  /** Adds to the series' value, starting from 0. */
+  protected add(labels: Labels, by: number): void {
     const key = this.keyOf(labels);
     this.#series.set(key, (this.#series.get(key) ?? 0) + by);
-  }
-
-  /** Subtracts `by` (default 1). */
-  dec(labels: Labels, by = 1): void {
-    this.inc(labels, -by);
   }
 
   /** The current value, if the series exists. */
@@ -118,35 +112,34 @@ export class Gauge extends Family {
   }
 }
 
+/** A value that goes up and down. */
+export class Gauge extends ScalarFamily {
+  readonly type = "gauge";
+
+  /** Sets the series' value. */
+  set(labels: Labels, value: number): void {
+    this.put(labels, value);
+  }
+
+  /** Adds `by` (default 1). */
+  inc(labels: Labels, by = 1): void {
+    this.add(labels, by);
+  }
+
+  /** Subtracts `by` (default 1). */
+  dec(labels: Labels, by = 1): void {
+    this.add(labels, -by);
+  }
+}
+
 /** A value that only goes up (resets only when the process restarts). */
-export class Counter extends Family {
+export class Counter extends ScalarFamily {
   readonly type = "counter";
-  #series = new Map<string, number>();
 
   /** Adds `by` (default 1); negative amounts are refused. */
   inc(labels: Labels, by = 1): void {
     if (!(by >= 0)) throw new Error(`Counter ${this.name} cannot decrease`);
-    const key = this.keyOf(labels);
-    this.#series.set(key, (this.#series.get(key) ?? 0) + by);
-  }
-
-  /** The current value, if the series exists. */
-  get(labels: Labels): number | undefined {
-    return this.#series.get(this.keyOf(labels));
-  }
-
-  delete(labels: Labels): boolean {
-    return this.#series.delete(this.keyOf(labels));
-  }
-
-  reset(): void {
-    this.#series.clear();
-  }
-
-  samples(): string[] {
-    return [...this.#series.entries()]
-      .sort(([a], [b]) => compareKeys(a, b))
-      .map(([key, value]) => `${this.name}${this.renderLabels(this.labelsOf(key))} ${formatValue(value)}`);
+    this.add(labels, by);
   }
 }
 
