@@ -351,10 +351,14 @@ function tokenize(
     const inline = eq < 0 ? undefined : body.slice(eq + 1);
     let spec = flagByName(name);
     let value = inline;
-    // pflag shorthand forms: -v3, -v=3, -v 3 (and --v=3 through the long name).
-    if (spec === undefined && dashes === "-" && flagByShorthand(body[0]) !== undefined) {
-      spec = flagByShorthand(body[0])!;
-      const rest = body.slice(1);
+    // pflag shorthand forms: -v3, -v=3, -v 3 (and --v=3 through the long name). A word such as
+    // -verbose is reported as an unknown flag rather than read as -v=erbose.
+    const short = dashes === "-" ? flagByShorthand(body[0]) : undefined;
+    const rest = body.slice(1);
+    if (
+      spec === undefined && short !== undefined && (rest === "" || rest.startsWith("=") || /^\d+$/.test(rest))
+    ) {
+      spec = short;
       value = rest === "" ? undefined : rest.startsWith("=") ? rest.slice(1) : rest;
     }
     if (spec === undefined) {

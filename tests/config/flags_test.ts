@@ -390,6 +390,7 @@ Deno.test("parseConfig() lists unknown flags with a suggestion and never echoes 
     "--frobnicate: unknown flag",
     "-log-file: unknown flag; did you mean --log_file?",
   ]);
+  assertEquals(errorsOf([...BASE, "-verbose", "-hx"]), ["-verbose: unknown flag", "-hx: unknown flag"]);
   assert(!errors.join("\n").includes(PASSWORD));
 });
 
