@@ -90,7 +90,8 @@ export function parseIpv4(text: string): Uint8Array | undefined {
   return writeIpv4Text(text, out, 0) ? out : undefined;
 }
 
-function writeIpv4Text(text: string, out: Uint8Array, offset: number): boolean {
+/** Writes dotted-quad text as 4 bytes at `offset` of `out`; false (and nothing useful written) when invalid. */
+export function writeIpv4Text(text: string, out: Uint8Array, offset: number): boolean {
   const parts = text.split(".");
   if (parts.length !== 4) return false;
   for (let i = 0; i < 4; i++) {
@@ -135,31 +136,36 @@ function parseGroup(g: string): number {
  */
 export function parseIpv6(text: string): Uint8Array | undefined {
   const out = new Uint8Array(16);
+  return writeIpv6Text(text, out, 0) ? out : undefined;
+}
+
+/** Writes IPv6 text as 16 bytes at `offset` of `out`; false when the text is not an IPv6 address. */
+export function writeIpv6Text(text: string, out: Uint8Array, offset: number): boolean {
   const dbl = text.indexOf("::");
-  if (dbl !== -1 && text.indexOf("::", dbl + 1) !== -1) return undefined;
+  if (dbl !== -1 && text.indexOf("::", dbl + 1) !== -1) return false;
   const head = dbl === -1 ? text : text.slice(0, dbl);
   const tail = dbl === -1 ? "" : text.slice(dbl + 2);
   const headParts = head.length > 0 ? head.split(":") : [];
   const tailParts = tail.length > 0 ? tail.split(":") : [];
-  if (dbl === -1 && headParts.length === 0) return undefined;
+  if (dbl === -1 && headParts.length === 0) return false;
   // Expand a trailing dotted quad into two groups.
   const all = dbl === -1 ? headParts : tailParts;
   let v4: Uint8Array | undefined;
   if (all.length > 0 && all[all.length - 1].includes(".")) {
     v4 = parseIpv4(all[all.length - 1]);
-    if (v4 === undefined) return undefined;
+    if (v4 === undefined) return false;
     all.pop();
   }
   const groupsHead: number[] = [];
   const groupsTail: number[] = [];
   for (const g of headParts) {
     const v = parseGroup(g);
-    if (v < 0) return undefined;
+    if (v < 0) return false;
     groupsHead.push(v);
   }
   for (const g of tailParts) {
     const v = parseGroup(g);
-    if (v < 0) return undefined;
+    if (v < 0) return false;
     groupsTail.push(v);
   }
   if (v4 !== undefined) {
@@ -167,17 +173,18 @@ export function parseIpv6(text: string): Uint8Array | undefined {
     target.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
   }
   const total = groupsHead.length + groupsTail.length;
-  if (dbl === -1 ? total !== 8 : total > 7) return undefined;
+  if (dbl === -1 ? total !== 8 : total > 7) return false;
+  out.fill(0, offset, offset + 16);
   for (let i = 0; i < groupsHead.length; i++) {
-    out[2 * i] = groupsHead[i] >> 8;
-    out[2 * i + 1] = groupsHead[i] & 0xff;
+    out[offset + 2 * i] = groupsHead[i] >> 8;
+    out[offset + 2 * i + 1] = groupsHead[i] & 0xff;
   }
   for (let i = 0; i < groupsTail.length; i++) {
     const at = 8 - groupsTail.length + i;
-    out[2 * at] = groupsTail[i] >> 8;
-    out[2 * at + 1] = groupsTail[i] & 0xff;
+    out[offset + 2 * at] = groupsTail[i] >> 8;
+    out[offset + 2 * at + 1] = groupsTail[i] & 0xff;
   }
-  return out;
+  return true;
 }
 
 /** Parses IPv4 or IPv6 text; IPv6 is recognised by a colon. */

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { ipv4ToString, ipv6ToString, parseIpv4, parseIpv6 } from "./address.ts";
+import { ipv4ToString, ipv6ToString, writeIpv4Text, writeIpv6Text } from "./address.ts";
 import { updateError, UpdateSubcode } from "./error.ts";
 import { WireWriter } from "./writer.ts";
-import { decodePrefixes, prefixesByteLength, writePrefix } from "./nlri.ts";
+import { countPrefixRange, decodePrefixRange, prefixesByteLength, writePrefix } from "./nlri.ts";
 import {
   type Afi,
   type Aggregator,
@@ -17,6 +17,7 @@ import {
   AttrFlag,
   type BgpError,
   type DecodeContext,
+  type Decoded,
   type ErrorAction,
   type Family,
   type MpReach,
@@ -40,6 +41,8 @@ export interface AttributeDecodeOptions {
   readonly mrtRibEntry?: boolean;
   /** The family of an abbreviated MRT MP_REACH_NLRI; by default inferred from the next hop length. */
   readonly mrtFamily?: Family;
+  /** Check MP_REACH/MP_UNREACH prefixes without building them (their lists come back empty). */
+  readonly validateOnly?: boolean;
 }
 
 /** The result of {@linkcode decodePathAttributes}: every attribute that survived, and every error found. */
@@ -104,23 +107,32 @@ export function hasAddPath(ctx: DecodeContext, afi: number, safi: number): boole
   return false;
 }
 
-/** Decodes AS_PATH/AS4_PATH segments; undefined when malformed (RFC 7606 §7.2 includes empty segments). */
-function decodeSegments(v: Uint8Array, asSize: 2 | 4, allowConfed: boolean): AsPathSegment[] | undefined {
+/**
+ * Decodes AS_PATH/AS4_PATH segments of `b[s..end)`; undefined when malformed (RFC 7606 §7.2: a segment
+ * running past the attribute, an undefined type or an empty segment).
+ */
+function decodeSegments(
+  b: Uint8Array,
+  s: number,
+  end: number,
+  asSize: 2 | 4,
+  allowConfed: boolean,
+): AsPathSegment[] | undefined {
   const segments: AsPathSegment[] = [];
-  let i = 0;
-  while (i < v.length) {
-    if (i + 2 > v.length) return undefined;
-    const type = v[i];
-    const count = v[i + 1];
+  let i = s;
+  while (i < end) {
+    if (i + 2 > end) return undefined;
+    const type = b[i];
+    const count = b[i + 1];
     if (type < 1 || type > 4 || count === 0) return undefined;
     if (!allowConfed && type > 2) return undefined;
     i += 2;
-    if (i + count * asSize > v.length) return undefined;
+    if (i + count * asSize > end) return undefined;
     const asns = new Array<number>(count);
     if (asSize === 4) {
-      for (let k = 0; k < count; k++, i += 4) asns[k] = u32(v, i);
+      for (let k = 0; k < count; k++, i += 4) asns[k] = u32(b, i);
     } else {
-      for (let k = 0; k < count; k++, i += 2) asns[k] = (v[i] << 8) | v[i + 1];
+      for (let k = 0; k < count; k++, i += 2) asns[k] = (b[i] << 8) | b[i + 1];
     }
     segments.push({ type: type as SegmentType, asns });
   }
@@ -161,15 +173,27 @@ export function decodePathAttributes(
   ctx: DecodeContext,
   opts?: AttributeDecodeOptions,
 ): DecodedAttributes {
+  return decodePathAttributeRange(bytes, 0, bytes.length, ctx, opts);
+}
+
+/** {@linkcode decodePathAttributes} of `bytes[start..end)`, without making a view of the field. */
+export function decodePathAttributeRange(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  ctx: DecodeContext,
+  opts?: AttributeDecodeOptions,
+): DecodedAttributes {
   const attributes: PathAttributes = {};
   const errors: BgpError[] = [];
   const mrt = opts?.mrtRibEntry === true;
   const asSize = mrt || ctx.fourOctetAs ? 4 : 2;
-  const seen = new Uint8Array(256);
-  const n = bytes.length;
-  let i = 0;
+  let seenLow = 0; // codes 0-31, one bit each
+  let seenHigh: Uint8Array | undefined;
+  const n = end;
+  let i = start;
   while (i < n) {
-    if (i + 3 > n) {
+    if (i + 3 > n || ((bytes[i] & X) && i + 4 > n)) {
       // RFC 7606 §4: too few octets left for an attribute header.
       errors.push(updateError(
         UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
@@ -182,32 +206,32 @@ export function decodePathAttributes(
     const flags = bytes[i];
     const code = bytes[i + 1];
     const hdr = flags & X ? 4 : 3;
-    if (i + hdr > n) {
-      errors.push(updateError(
-        UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
-        undefined,
-        "treat-as-withdraw",
-        "Truncated path attribute header",
-      ));
-      break;
-    }
     const len = hdr === 4 ? (bytes[i + 2] << 8) | bytes[i + 3] : bytes[i + 2];
     if (i + hdr + len > n) {
       // RFC 7606 §4: the attribute runs past the attribute field.
       errors.push(updateError(
         UpdateSubcode.ATTRIBUTE_LENGTH_ERROR,
-        bytes.slice(i),
+        bytes.slice(i, n),
         "treat-as-withdraw",
         `Attribute ${code} length ${len} runs past the attribute field`,
       ));
       break;
     }
-    const start = i;
-    const v = bytes.subarray(i + hdr, i + hdr + len);
-    i += hdr + len;
-    const tlv = () => bytes.slice(start, i);
+    const at = i;
+    const s = i + hdr;
+    i = s + len;
+    const tlv = () => bytes.slice(at, s + len);
 
-    if (seen[code]) {
+    let repeated: boolean;
+    if (code < 32) {
+      repeated = (seenLow & (1 << code)) !== 0;
+      seenLow |= 1 << code;
+    } else {
+      seenHigh ??= new Uint8Array(256);
+      repeated = seenHigh[code] !== 0;
+      seenHigh[code] = 1;
+    }
+    if (repeated) {
       // RFC 7606 §3 (g): a repeated MP_REACH/MP_UNREACH is fatal; any other repeat is discarded.
       const fatal = code === AttrCode.MP_REACH_NLRI || code === AttrCode.MP_UNREACH_NLRI;
       errors.push(updateError(
@@ -218,7 +242,6 @@ export function decodePathAttributes(
       ));
       continue;
     }
-    seen[code] = 1;
 
     const expected = EXPECTED_FLAGS[code];
     if (expected === undefined) {
@@ -232,7 +255,7 @@ export function decodePathAttributes(
         ));
         continue;
       }
-      (attributes.unknown ??= []).push({ flags: flags & ~X, code, value: v.slice() });
+      (attributes.unknown ??= []).push({ flags: flags & ~X, code, value: bytes.slice(s, s + len) });
       continue;
     }
 
@@ -258,17 +281,17 @@ export function decodePathAttributes(
     switch (code) {
       case AttrCode.ORIGIN:
         if (len !== 1) lengthError("1");
-        else if (v[0] > 2) {
+        else if (bytes[s] > 2) {
           errors.push(updateError(
             UpdateSubcode.INVALID_ORIGIN_ATTRIBUTE,
             tlv(),
             action,
-            `Undefined ORIGIN value ${v[0]}`,
+            `Undefined ORIGIN value ${bytes[s]}`,
           ));
-        } else attributes.origin = v[0] as 0 | 1 | 2;
+        } else attributes.origin = bytes[s] as 0 | 1 | 2;
         break;
       case AttrCode.AS_PATH: {
-        const segs = decodeSegments(v, asSize, true);
+        const segs = decodeSegments(bytes, s, i, asSize, true);
         if (segs === undefined) {
           // RFC 4271 §6.3: Malformed AS_PATH carries no data.
           errors.push(updateError(UpdateSubcode.MALFORMED_AS_PATH, undefined, action, "Malformed AS_PATH"));
@@ -277,15 +300,15 @@ export function decodePathAttributes(
       }
       case AttrCode.NEXT_HOP:
         if (len !== 4) lengthError("4");
-        else attributes.nextHop = ipv4ToString(v);
+        else attributes.nextHop = ipv4ToString(bytes, s);
         break;
       case AttrCode.MULTI_EXIT_DISC:
         if (len !== 4) lengthError("4");
-        else attributes.med = u32(v, 0);
+        else attributes.med = u32(bytes, s);
         break;
       case AttrCode.LOCAL_PREF:
         if (len !== 4) lengthError("4");
-        else attributes.localPref = u32(v, 0);
+        else attributes.localPref = u32(bytes, s);
         break;
       case AttrCode.ATOMIC_AGGREGATE:
         if (len !== 0) lengthError("0");
@@ -296,8 +319,8 @@ export function decodePathAttributes(
         const want = mrt ? (len === 6 ? 6 : 8) : asSize === 4 ? 8 : 6;
         if (len !== want) lengthError(String(want));
         else {
-          const asn = want === 8 ? u32(v, 0) : (v[0] << 8) | v[1];
-          attributes.aggregator = { asn, address: ipv4ToString(v, want - 4) };
+          const asn = want === 8 ? u32(bytes, s) : (bytes[s] << 8) | bytes[s + 1];
+          attributes.aggregator = { asn, address: ipv4ToString(bytes, s + want - 4) };
         }
         break;
       }
@@ -305,39 +328,39 @@ export function decodePathAttributes(
         if (len === 0 || len % 4 !== 0) lengthError("a non-zero multiple of 4");
         else {
           const list = new Array<number>(len >> 2);
-          for (let k = 0; k < list.length; k++) list[k] = u32(v, 4 * k);
+          for (let k = 0; k < list.length; k++) list[k] = u32(bytes, s + 4 * k);
           attributes.communities = list;
         }
         break;
       case AttrCode.ORIGINATOR_ID:
         if (len !== 4) lengthError("4");
-        else attributes.originatorId = ipv4ToString(v);
+        else attributes.originatorId = ipv4ToString(bytes, s);
         break;
       case AttrCode.CLUSTER_LIST:
         if (len === 0 || len % 4 !== 0) lengthError("a non-zero multiple of 4");
         else {
           const list = new Array<string>(len >> 2);
-          for (let k = 0; k < list.length; k++) list[k] = ipv4ToString(v, 4 * k);
+          for (let k = 0; k < list.length; k++) list[k] = ipv4ToString(bytes, s + 4 * k);
           attributes.clusterList = list;
         }
         break;
       case AttrCode.MP_REACH_NLRI:
-        decodeMpReach(v, flags, tlv, ctx, mrt, opts?.mrtFamily, attributes, errors);
+        decodeMpReach(bytes, s, len, flags, tlv, ctx, mrt, opts, attributes, errors);
         break;
       case AttrCode.MP_UNREACH_NLRI:
-        decodeMpUnreach(v, flags, tlv, ctx, attributes, errors);
+        decodeMpUnreach(bytes, s, len, flags, tlv, ctx, opts?.validateOnly === true, attributes, errors);
         break;
       case AttrCode.EXTENDED_COMMUNITIES:
         if (len === 0 || len % 8 !== 0) lengthError("a non-zero multiple of 8");
         else {
           const list = new Array<Uint8Array>(len >> 3);
-          for (let k = 0; k < list.length; k++) list[k] = v.slice(8 * k, 8 * k + 8);
+          for (let k = 0; k < list.length; k++) list[k] = bytes.slice(s + 8 * k, s + 8 * k + 8);
           attributes.extendedCommunities = list;
         }
         break;
       case AttrCode.AS4_PATH: {
         // RFC 6793 §6: confederation segments in AS4_PATH make it malformed.
-        const segs = decodeSegments(v, 4, false);
+        const segs = decodeSegments(bytes, s, i, 4, false);
         if (segs === undefined) {
           errors.push(
             updateError(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, tlv(), action, "Malformed AS4_PATH"),
@@ -347,14 +370,15 @@ export function decodePathAttributes(
       }
       case AttrCode.AS4_AGGREGATOR:
         if (len !== 8) lengthError("8");
-        else attributes.as4Aggregator = { asn: u32(v, 0), address: ipv4ToString(v, 4) };
+        else attributes.as4Aggregator = { asn: u32(bytes, s), address: ipv4ToString(bytes, s + 4) };
         break;
       case AttrCode.LARGE_COMMUNITY:
         if (len === 0 || len % 12 !== 0) lengthError("a non-zero multiple of 12");
         else {
           const list = new Array<[number, number, number]>(len / 12);
           for (let k = 0; k < list.length; k++) {
-            list[k] = [u32(v, 12 * k), u32(v, 12 * k + 4), u32(v, 12 * k + 8)];
+            const o = s + 12 * k;
+            list[k] = [u32(bytes, o), u32(bytes, o + 4), u32(bytes, o + 8)];
           }
           attributes.largeCommunities = list;
         }
@@ -366,55 +390,68 @@ export function decodePathAttributes(
 }
 
 function decodeMpReach(
-  v: Uint8Array,
+  b: Uint8Array,
+  s: number,
+  len: number,
   flags: number,
   tlv: () => Uint8Array,
   ctx: DecodeContext,
   mrt: boolean,
-  mrtFamily: Family | undefined,
+  opts: AttributeDecodeOptions | undefined,
   attributes: PathAttributes,
   errors: BgpError[],
 ): void {
   const bad = (reason: string) =>
     errors.push(updateError(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, tlv(), "session-reset", reason));
-  if (mrt && v.length >= 1 && v[0] + 1 === v.length) {
+  if (mrt && len >= 1 && b[s] + 1 === len) {
     // RFC 6396 §4.3.4: only the next hop length and the next hop.
-    const nhLen = v[0];
-    const afi = mrtFamily?.afi ?? (nhLen === 4 ? 1 : 2);
-    const safi = mrtFamily?.safi ?? 1;
-    const nextHops = decodeNextHops(v, 1, nhLen);
+    const nhLen = b[s];
+    const afi = opts?.mrtFamily?.afi ?? (nhLen === 4 ? 1 : 2);
+    const safi = opts?.mrtFamily?.safi ?? 1;
+    const nextHops = decodeNextHops(b, s + 1, nhLen);
     if (nextHops === undefined) return void bad(`Unsupported MP_REACH_NLRI next hop length ${nhLen}`);
     attributes.mpReach = { afi, safi, nextHops, nlri: [] };
     return;
   }
-  if (v.length < 5) return void bad("MP_REACH_NLRI shorter than 5 octets");
-  const afi = (v[0] << 8) | v[1];
-  const safi = v[2];
-  const nhLen = v[3];
-  if (4 + nhLen + 1 > v.length) return void bad(`MP_REACH_NLRI next hop length ${nhLen} runs past the end`);
+  if (len < 5) return void bad("MP_REACH_NLRI shorter than 5 octets");
+  const afi = (b[s] << 8) | b[s + 1];
+  const safi = b[s + 2];
+  const nhLen = b[s + 3];
+  if (4 + nhLen + 1 > len) return void bad(`MP_REACH_NLRI next hop length ${nhLen} runs past the end`);
   if (!interpretedFamily(afi, safi)) {
-    (attributes.unknown ??= []).push({ flags: flags & ~X, code: AttrCode.MP_REACH_NLRI, value: v.slice() });
+    (attributes.unknown ??= []).push({
+      flags: flags & ~X,
+      code: AttrCode.MP_REACH_NLRI,
+      value: b.slice(s, s + len),
+    });
     return;
   }
-  const nextHops = decodeNextHops(v, 4, nhLen);
+  const nextHops = decodeNextHops(b, s + 4, nhLen);
   // RFC 7606 §7.11: a next hop length inconsistent with the AFI/SAFI.
   if (nextHops === undefined) {
     return void bad(`MP_REACH_NLRI next hop length ${nhLen} invalid for AFI ${afi}`);
   }
-  const nlri = decodePrefixes(v.subarray(5 + nhLen), afi as Afi, hasAddPath(ctx, afi, safi));
+  const addPath = hasAddPath(ctx, afi, safi);
+  const from = s + 5 + nhLen;
+  const nlri = opts?.validateOnly
+    ? validated(b, from, s + len, afi as Afi, addPath)
+    : decodePrefixRange(b, from, s + len, afi as Afi, addPath);
   if (!nlri.ok) return void bad(`MP_REACH_NLRI: ${nlri.error.reason}`);
   attributes.mpReach = { afi: afi as Afi, safi, nextHops, nlri: nlri.value };
 }
 
 function decodeMpUnreach(
-  v: Uint8Array,
+  b: Uint8Array,
+  s: number,
+  len: number,
   flags: number,
   tlv: () => Uint8Array,
   ctx: DecodeContext,
+  validateOnly: boolean,
   attributes: PathAttributes,
   errors: BgpError[],
 ): void {
-  if (v.length < 3) {
+  if (len < 3) {
     errors.push(updateError(
       UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR,
       tlv(),
@@ -423,13 +460,20 @@ function decodeMpUnreach(
     ));
     return;
   }
-  const afi = (v[0] << 8) | v[1];
-  const safi = v[2];
+  const afi = (b[s] << 8) | b[s + 1];
+  const safi = b[s + 2];
   if (!interpretedFamily(afi, safi)) {
-    (attributes.unknown ??= []).push({ flags: flags & ~X, code: AttrCode.MP_UNREACH_NLRI, value: v.slice() });
+    (attributes.unknown ??= []).push({
+      flags: flags & ~X,
+      code: AttrCode.MP_UNREACH_NLRI,
+      value: b.slice(s, s + len),
+    });
     return;
   }
-  const withdrawn = decodePrefixes(v.subarray(3), afi as Afi, hasAddPath(ctx, afi, safi));
+  const addPath = hasAddPath(ctx, afi, safi);
+  const withdrawn = validateOnly
+    ? validated(b, s + 3, s + len, afi as Afi, addPath)
+    : decodePrefixRange(b, s + 3, s + len, afi as Afi, addPath);
   if (!withdrawn.ok) {
     errors.push(updateError(
       UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR,
@@ -440,6 +484,12 @@ function decodeMpUnreach(
     return;
   }
   attributes.mpUnreach = { afi: afi as Afi, safi, withdrawn: withdrawn.value };
+}
+
+/** Validates a prefix field without building prefixes: an empty list, or the error. */
+function validated(b: Uint8Array, start: number, end: number, afi: Afi, addPath: boolean): Decoded<Prefix[]> {
+  const count = countPrefixRange(b, start, end, afi, addPath);
+  return typeof count === "number" ? { ok: true, value: [] } : count;
 }
 
 function pathLength(segments: readonly AsPathSegment[]): number {
@@ -544,37 +594,39 @@ function needsAs4(segments: readonly AsPathSegment[]): boolean {
   return false;
 }
 
-function ipv4Bytes(text: string): Uint8Array {
-  const b = parseIpv4(text);
-  if (b === undefined) throw new RangeError(`Invalid IPv4 address "${text}"`);
-  return b;
+/** Appends dotted-quad text as 4 octets. */
+function writeIpv4(w: Sink, text: string): void {
+  w.ensure(4);
+  if (!writeIpv4Text(text, w.buffer, w.length)) throw new RangeError(`Invalid IPv4 address "${text}"`);
+  w.skip(4);
 }
 
-function nextHopBytes(text: string): Uint8Array {
-  const b = text.includes(":") ? parseIpv6(text) : parseIpv4(text);
-  if (b === undefined) throw new RangeError(`Invalid next hop "${text}"`);
-  return b;
-}
-
-/** The Next Hop field of MP_REACH_NLRI for the given textual next hops. */
-export function encodeNextHops(nextHops: readonly string[]): Uint8Array {
-  const parts = nextHops.map(nextHopBytes);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
+/** Appends the Next Hop field of MP_REACH_NLRI (length octet, then the addresses). */
+function writeNextHops(w: Sink, nextHops: readonly string[]): void {
+  const lengthAt = w.length;
+  w.u8(0);
+  for (const text of nextHops) {
+    if (text.includes(":")) {
+      w.ensure(16);
+      if (!writeIpv6Text(text, w.buffer, w.length)) throw new RangeError(`Invalid next hop "${text}"`);
+      w.skip(16);
+    } else writeIpv4(w, text);
   }
-  return out;
+  w.patchU8(lengthAt, w.length - lengthAt - 1);
+}
+
+/** The Next Hop field of MP_REACH_NLRI (without its length octet) for the given textual next hops. */
+export function encodeNextHops(nextHops: readonly string[]): Uint8Array {
+  const w = new WireWriter(32);
+  writeNextHops(w, nextHops);
+  return w.finish().subarray(1);
 }
 
 function writeMpReach(w: Sink, m: MpReach, addPath: boolean): void {
   const at = beginAttr(w, O, AttrCode.MP_REACH_NLRI);
-  const nh = encodeNextHops(m.nextHops);
   w.u16(m.afi);
   w.u8(m.safi);
-  w.u8(nh.length);
-  w.bytes(nh);
+  writeNextHops(w, m.nextHops);
   w.u8(0);
   writePrefixList(w, m.nlri, addPath);
   endAttr(w, at);
@@ -601,7 +653,7 @@ function writeAggregator(w: Sink, code: number, a: Aggregator, four: boolean): v
   const at = beginAttr(w, O | T, code);
   if (four) w.u32(a.asn);
   else w.u16(a.asn > 0xffff ? AS_TRANS : a.asn);
-  w.bytes(ipv4Bytes(a.address));
+  writeIpv4(w, a.address);
   endAttr(w, at);
 }
 
@@ -654,7 +706,7 @@ export function writePathAttributes(
       simple(O | T, AttrCode.AS4_PATH, () => writeSegments(w, as4, true));
     }
   }
-  if (a.nextHop !== undefined) simple(T, AttrCode.NEXT_HOP, () => w.bytes(ipv4Bytes(a.nextHop!)));
+  if (a.nextHop !== undefined) simple(T, AttrCode.NEXT_HOP, () => writeIpv4(w, a.nextHop!));
   if (a.med !== undefined) simple(O, AttrCode.MULTI_EXIT_DISC, () => w.u32(a.med!));
   if (a.localPref !== undefined) simple(T, AttrCode.LOCAL_PREF, () => w.u32(a.localPref!));
   if (a.atomicAggregate) simple(T, AttrCode.ATOMIC_AGGREGATE, () => {});
@@ -672,12 +724,12 @@ export function writePathAttributes(
     });
   }
   if (a.originatorId !== undefined) {
-    simple(O, AttrCode.ORIGINATOR_ID, () => w.bytes(ipv4Bytes(a.originatorId!)));
+    simple(O, AttrCode.ORIGINATOR_ID, () => writeIpv4(w, a.originatorId!));
   }
   if (a.clusterList !== undefined && a.clusterList.length > 0) {
     const list = a.clusterList;
     simple(O, AttrCode.CLUSTER_LIST, () => {
-      for (const c of list) w.bytes(ipv4Bytes(c));
+      for (const c of list) writeIpv4(w, c);
     });
   }
   if (a.extendedCommunities !== undefined && a.extendedCommunities.length > 0) {
@@ -716,6 +768,9 @@ export function writePathAttributes(
   for (const it of items) it.write();
 }
 
+/** Reused by {@linkcode encodePathAttributes}, which copies its result out (encoding is synchronous). */
+const SCRATCH = new WireWriter(4096);
+
 /**
  * Encodes path attributes into the Path Attributes field of an UPDATE (see {@linkcode writePathAttributes}
  * for the order and the 2-octet AS handling).
@@ -730,7 +785,8 @@ export function encodePathAttributes(
   ctx: DecodeContext,
   opts?: AttributeEncodeOptions,
 ): Uint8Array {
-  const w = new WireWriter(128);
+  const w = SCRATCH;
+  w.reset();
   writePathAttributes(w, attrs, ctx, opts);
   return w.finish();
 }

@@ -122,6 +122,9 @@ export function decodeMessage(buf: Uint8Array, ctx: DecodeContext, nonFatal?: Bg
   }
 }
 
+/** Reused by {@linkcode encodeMessage}, which copies its result out (encoding is synchronous). */
+const SCRATCH = new WireWriter(4096);
+
 function writeHeader(w: WireWriter, type: number): void {
   for (let i = 0; i < 4; i++) w.u32(0xffffffff);
   w.u16(0);
@@ -139,7 +142,8 @@ function writeHeader(w: WireWriter, type: number): void {
  * ```
  */
 export function encodeMessage(msg: Message, ctx: DecodeContext, opts?: AttributeEncodeOptions): Uint8Array {
-  const w = new WireWriter(64);
+  const w = SCRATCH;
+  w.reset();
   writeHeader(w, msg.type);
   switch (msg.type) {
     case MessageType.OPEN:

@@ -11,8 +11,6 @@ import type { Afi, Decoded, Prefix } from "./types.ts";
 
 export { ipv4ToString, ipv6ToString, parseIpv4, parseIpv6 } from "./address.ts";
 
-const EMPTY: Prefix[] = [];
-
 function invalidNetwork(reason: string) {
   // RFC 4271 §6.3: a syntactically incorrect NLRI field is "Invalid Network Field"; RFC 7606 §5.3: a
   // prefix that cannot be parsed leaves the rest of the message unparsable, so the session is reset.
@@ -38,27 +36,25 @@ function invalidNetwork(reason: string) {
  * ```
  */
 export function decodePrefixes(bytes: Uint8Array, afi: Afi, addPath: boolean): Decoded<Prefix[]> {
-  const n = bytes.length;
-  if (n === 0) return success(EMPTY.slice());
-  const maxLen = afi === 1 ? 32 : 128;
+  return decodePrefixRange(bytes, 0, bytes.length, afi, addPath);
+}
+
+/** {@linkcode decodePrefixes} of `bytes[start..end)`, without making a view of the field. */
+export function decodePrefixRange(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  afi: Afi,
+  addPath: boolean,
+): Decoded<Prefix[]> {
+  if (start >= end) return success([]);
   const size = afi === 1 ? 4 : 16;
   // First pass: validate and count, so the addresses share one exactly sized buffer.
-  let count = 0;
-  let i = 0;
-  while (i < n) {
-    if (addPath) {
-      if (i + 5 > n) return invalidNetwork("Truncated path identifier or prefix length");
-      i += 4;
-    }
-    const len = bytes[i];
-    if (len > maxLen) return invalidNetwork(`Prefix length ${len} exceeds ${maxLen}`);
-    i += 1 + ((len + 7) >> 3);
-    if (i > n) return invalidNetwork(`Prefix of length ${len} runs past the end of its field`);
-    count++;
-  }
+  const count = countPrefixRange(bytes, start, end, afi, addPath);
+  if (typeof count !== "number") return count;
   const backing = new Uint8Array(count * size);
   const out = new Array<Prefix>(count);
-  i = 0;
+  let i = start;
   for (let p = 0, o = 0; p < count; p++, o += size) {
     let pathId = 0;
     if (addPath) {
@@ -74,6 +70,39 @@ export function decodePrefixes(bytes: Uint8Array, afi: Afi, addPath: boolean): D
     out[p] = addPath ? { afi, length: len, addr, pathId } : { afi, length: len, addr };
   }
   return success(out);
+}
+
+/**
+ * Validates a prefix field as {@linkcode decodePrefixes} does, without building prefixes: returns their
+ * count, or the same error.
+ */
+export function countPrefixes(bytes: Uint8Array, afi: Afi, addPath: boolean): number | Decoded<Prefix[]> {
+  return countPrefixRange(bytes, 0, bytes.length, afi, addPath);
+}
+
+/** {@linkcode countPrefixes} of `bytes[start..end)`. */
+export function countPrefixRange(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  afi: Afi,
+  addPath: boolean,
+): number | Decoded<Prefix[]> {
+  const maxLen = afi === 1 ? 32 : 128;
+  let count = 0;
+  let i = start;
+  while (i < end) {
+    if (addPath) {
+      if (i + 5 > end) return invalidNetwork("Truncated path identifier or prefix length");
+      i += 4;
+    }
+    const len = bytes[i];
+    if (len > maxLen) return invalidNetwork(`Prefix length ${len} exceeds ${maxLen}`);
+    i += 1 + ((len + 7) >> 3);
+    if (i > end) return invalidNetwork(`Prefix of length ${len} runs past the end of its field`);
+    count++;
+  }
+  return count;
 }
 
 /** The number of bytes {@linkcode encodePrefixes} writes for `prefixes`. */

@@ -52,7 +52,7 @@ export interface PackOptions {
 }
 
 const HEADER = 19;
-/** Messages are written into chunks of this size; each returned message is a view into one. */
+/** Messages are written into chunks of up to this size (plus one message); each is a view into one. */
 const CHUNK_SIZE = 1 << 18;
 const X = 0x10;
 
@@ -61,7 +61,7 @@ const X = 0x10;
  * byte), then each group's announcements (each message filled with as many of the group's prefixes as fit).
  * MP_REACH_NLRI/MP_UNREACH_NLRI come first among the attributes (RFC 7606 §5.1).
  *
- * Each yielded message is a view (subarray) into a shared chunk of 256 KiB; consecutive messages from one
+ * Each yielded message is a view (subarray) into a shared chunk of up to 256 KiB; consecutive messages from one
  * chunk are contiguous (`a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset`), so a sender
  * can coalesce them into one write. Chunks are never reused: a message stays valid as long as it is held.
  * Throws a RangeError when a group's attributes leave no room for a single prefix.
@@ -76,13 +76,22 @@ const X = 0x10;
  */
 export function* packUpdateMessages(input: PackInput, opts: PackOptions): Generator<Uint8Array> {
   const max = opts.maxMessageSize;
-  let chunk = new Uint8Array(Math.max(CHUNK_SIZE, max));
+  // A generous estimate of the bytes still to write sizes the chunks, so a small input does not pay for a
+  // large chunk; `need` (at most one whole message) keeps every message inside one chunk.
+  let estimate = 0;
+  for (const w of input.withdrawals ?? []) estimate += 512 + 21 * w.withdrawn.length;
+  for (const g of input.groups) estimate += 1024 + 21 * g.nlri.length;
+  let chunk = new Uint8Array(0);
   let pos = 0;
-  const room = () => {
-    if (chunk.length - pos < max) {
-      chunk = new Uint8Array(Math.max(CHUNK_SIZE, max));
+  const room = (need: number) => {
+    need = Math.min(need, max);
+    if (chunk.length - pos < need) {
+      chunk = new Uint8Array(Math.min(estimate, CHUNK_SIZE) + need);
       pos = 0;
     }
+  };
+  const produced = (bytes: number) => {
+    estimate = Math.max(0, estimate - bytes);
   };
   const ctx: DecodeContext = { fourOctetAs: opts.fourOctetAs, addPath: opts.addPath, maxMessageSize: max };
 
@@ -90,9 +99,10 @@ export function* packUpdateMessages(input: PackInput, opts: PackOptions): Genera
     const list = w.withdrawn;
     const addPath = hasAddPath(ctx, w.afi, w.safi);
     const ipv4Field = w.afi === 1 && w.safi === 1;
+    const widest = (addPath ? 4 : 0) + 1 + (w.afi === 1 ? 4 : 16);
     let i = 0;
     while (i < list.length) {
-      room();
+      room(HEADER + 4 + 7 + (list.length - i) * widest);
       const start = pos;
       const b = chunk;
       writeMarker(b, start);
@@ -130,6 +140,7 @@ export function* packUpdateMessages(input: PackInput, opts: PackOptions): Genera
       }
       setLength(b, start, end - start);
       pos = end;
+      produced(end - start);
       yield b.subarray(start, end);
     }
   }
@@ -158,7 +169,7 @@ export function* packUpdateMessages(input: PackInput, opts: PackOptions): Genera
     }
     let i = 0;
     while (i < list.length) {
-      room();
+      room(fixed + (list.length - i) * widest);
       const start = pos;
       const b = chunk;
       writeMarker(b, start);
@@ -199,6 +210,7 @@ export function* packUpdateMessages(input: PackInput, opts: PackOptions): Genera
       }
       setLength(b, start, end - start);
       pos = end;
+      produced(end - start);
       yield b.subarray(start, end);
     }
   }

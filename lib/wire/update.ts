@@ -11,7 +11,7 @@ import {
   writePathAttributes,
 } from "./attributes.ts";
 import { failure, success, updateError, UpdateSubcode } from "./error.ts";
-import { decodePrefixes, prefixesByteLength, writePrefix } from "./nlri.ts";
+import { countPrefixRange, decodePrefixRange, prefixesByteLength, writePrefix } from "./nlri.ts";
 import {
   AttrCode,
   type BgpError,
@@ -19,6 +19,7 @@ import {
   type Decoded,
   type Family,
   type PathAttributes,
+  type Prefix,
   type UpdateMessage,
 } from "./types.ts";
 import { WireWriter } from "./writer.ts";
@@ -66,6 +67,38 @@ function missing(code: number): BgpError {
  * ```
  */
 export function decodeUpdate(body: Uint8Array, ctx: DecodeContext): Decoded<DecodedUpdate> {
+  return decodeOrValidate(body, ctx, false);
+}
+
+/**
+ * Checks an UPDATE exactly as {@linkcode decodeUpdate} does, with the same errors, but without building
+ * the prefixes: `withdrawn`, `nlri` and the MP_REACH/MP_UNREACH prefix lists come back empty. For a
+ * speaker that does not keep received routes, this is the fast path: it only needs to know whether the
+ * UPDATE is well-formed.
+ */
+export function validateUpdate(body: Uint8Array, ctx: DecodeContext): Decoded<DecodedUpdate> {
+  return decodeOrValidate(body, ctx, true);
+}
+
+const VALIDATE_ONLY = { validateOnly: true };
+
+function prefixField(
+  body: Uint8Array,
+  start: number,
+  end: number,
+  addPath: boolean,
+  validateOnly: boolean,
+): Decoded<Prefix[]> {
+  if (!validateOnly) return decodePrefixRange(body, start, end, 1, addPath);
+  const count = countPrefixRange(body, start, end, 1, addPath);
+  return typeof count === "number" ? { ok: true, value: [] } : count;
+}
+
+function decodeOrValidate(
+  body: Uint8Array,
+  ctx: DecodeContext,
+  validateOnly: boolean,
+): Decoded<DecodedUpdate> {
   const n = body.length;
   if (n < 4) return malformedList(`UPDATE body of ${n} octets is shorter than 4`);
   const wlen = u16(body, 0);
@@ -74,13 +107,19 @@ export function decodeUpdate(body: Uint8Array, ctx: DecodeContext): Decoded<Deco
   const attrStart = 4 + wlen;
   if (attrStart + alen > n) return malformedList(`Total Path Attribute Length ${alen} exceeds the message`);
   const v4AddPath = hasAddPath(ctx, 1, 1);
-  const withdrawn = decodePrefixes(body.subarray(2, 2 + wlen), 1, v4AddPath);
+  const withdrawn = prefixField(body, 2, 2 + wlen, v4AddPath, validateOnly);
   if (!withdrawn.ok) return failure(withdrawn.error);
-  const nlri = decodePrefixes(body.subarray(attrStart + alen), 1, v4AddPath);
+  const nlriStart = attrStart + alen;
+  const hasNlri = nlriStart < n;
+  const nlri = prefixField(body, nlriStart, n, v4AddPath, validateOnly);
   if (!nlri.ok) return failure(nlri.error);
   const { attributes, errors } = alen === 0
     ? { attributes: {} as PathAttributes, errors: [] as BgpError[] }
-    : decodePathAttributes(body.subarray(attrStart, attrStart + alen), ctx);
+    : decodePathAttributes(
+      body.subarray(attrStart, attrStart + alen),
+      ctx,
+      validateOnly ? VALIDATE_ONLY : undefined,
+    );
   let treatAsWithdraw: BgpError | undefined;
   const discarded: BgpError[] = [];
   for (const e of errors) {
@@ -91,12 +130,12 @@ export function decodeUpdate(body: Uint8Array, ctx: DecodeContext): Decoded<Deco
   // RFC 4271 §5 and RFC 4760 §3: ORIGIN and AS_PATH come with any announcement, NEXT_HOP with NLRI-field
   // prefixes. RFC 7606 §3 (d): only when there is something to announce.
   if (treatAsWithdraw === undefined) {
-    const announces = nlri.value.length > 0 || attributes.mpReach !== undefined ||
+    const announces = hasNlri || attributes.mpReach !== undefined ||
       (attributes.unknown?.some((r) => r.code === AttrCode.MP_REACH_NLRI) ?? false);
     if (announces) {
       if (attributes.origin === undefined) treatAsWithdraw = missing(AttrCode.ORIGIN);
       else if (attributes.asPath === undefined) treatAsWithdraw = missing(AttrCode.AS_PATH);
-      else if (nlri.value.length > 0 && attributes.nextHop === undefined) {
+      else if (hasNlri && attributes.nextHop === undefined) {
         treatAsWithdraw = missing(AttrCode.NEXT_HOP);
       }
     }

@@ -99,6 +99,11 @@ export class WireWriter {
     this.#pos += n;
   }
 
+  /** Forgets what was written, keeping the buffer (for a writer reused across calls). */
+  reset(): void {
+    this.#pos = 0;
+  }
+
   /** A copy of the bytes written. */
   finish(): Uint8Array {
     return this.#buf.slice(0, this.#pos);
