@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../session/assert.ts";
 import { startFrr } from "../harness/frr.ts";
 import { Topology } from "../harness/topology.ts";
+import { waitFor } from "../harness/wait.ts";
 import { startEngine } from "./engine_runner.ts";
 
 const FAST = { backoffBaseMs: 200, backoffMaxMs: 2000 };
@@ -131,4 +132,39 @@ Deno.test("FRR withdraws our routes at once when we stop without graceful restar
   assert(Date.now() - started < 5_000);
   const neighbor = await frr.vtysh(`show bgp neighbors ${h1.ipv4}`);
   assert(/Administrative Shutdown|administratively shut down|Cease/i.test(neighbor), neighbor);
+});
+
+Deno.test("a ROUTE-REFRESH from FRR gets the whole table again, framed by BoRR and EoRR", async () => {
+  await using topo = await Topology.create({ hosts: 2 });
+  const [h1, h2] = [topo.host(1), topo.host(2)];
+  const frr = await startFrr(topo, {
+    host: h2,
+    asn: 65002,
+    neighbors: [{ address: h1.ipv4, peerAs: 65001, holdTime: 9 }],
+  });
+  const engine = await startEngine(topo, h1, {
+    asn: 65001,
+    routerId: h1.ipv4,
+    holdTime: 9,
+    neighbors: [{ address: h2.ipv4, asn: 65002 }],
+    timing: FAST,
+    desired: ["203.0.113.0/24", "198.51.100.0/24"],
+  });
+  const status = await engine.waitEstablished(h2.ipv4);
+  assertEquals(status.negotiated?.enhancedRouteRefresh, true);
+  await frr.waitForRoutes("ipv4", (rs) => rs.length === 2);
+  const updatesBefore = status.messagesSent.update;
+  await frr.vtysh(`clear bgp ipv4 unicast ${h1.ipv4} soft in`);
+  const after = await waitFor("the engine to answer the ROUTE-REFRESH", async () => {
+    const p = (await engine.status())?.peers[0];
+    // BoRR and EoRR are ROUTE-REFRESH messages; the table is one more UPDATE.
+    return p && p.messagesReceived.routeRefresh >= 1 && p.messagesSent.routeRefresh >= 2 ? p : undefined;
+  }, { timeoutMs: 5_000, diagnostics: () => engine.process.logTail(3000) });
+  assert(after.messagesSent.update > updatesBefore);
+  assertEquals(after.state, "Established");
+  const routes = await frr.waitForRoutes("ipv4", (rs) => rs.length === 2);
+  assertEquals(routes.map((r) => [r.prefix, r.nextHop, r.asPath]).sort(), [
+    ["198.51.100.0/24", h1.ipv4, [65001]],
+    ["203.0.113.0/24", h1.ipv4, [65001]],
+  ]);
 });
