@@ -9,6 +9,7 @@
 import { connectPeer } from "../transport/connect.ts";
 import type { BgpConnection } from "../transport/connection.ts";
 import { decodeMessage, encodeMessage, endOfRib, frameLength, KEEPALIVE } from "../wire/message.ts";
+import { packUpdateMessages } from "../wire/packer.ts";
 import type {
   BgpError,
   DecodeContext,
@@ -30,7 +31,6 @@ import {
   step,
   type TimerName,
 } from "./fsm.ts";
-import { updateMessages } from "./update_stream.ts";
 import { buildOpen, type LocalOpenConfig, type Negotiated, validateOpen } from "./open_policy.ts";
 
 /** Log levels of the injected logger. */
@@ -643,11 +643,33 @@ export class Peer {
         for (const g of changes.announce) announced += g.nlri.length;
         for (const g of changes.withdraw) withdrawn += g.withdrawn.length;
         let full = false;
-        for (const bytes of updateMessages(changes, this.#ctx)) {
-          if (this.#rib !== rib) return;
+        // The packer's messages are views into shared chunks; contiguous ones go out as one write.
+        let run: Uint8Array | undefined;
+        let runEnd = 0;
+        let runStart = 0;
+        const flush = () => {
+          if (run !== undefined && !conn.write(new Uint8Array(run.buffer, runStart, runEnd - runStart))) {
+            full = true;
+          }
+          run = undefined;
+        };
+        const messages = packUpdateMessages({
+          groups: changes.announce,
+          withdrawals: changes.withdraw.map((w) => ({ afi: w.afi, safi: 1, withdrawn: w.withdrawn })),
+        }, { ...this.#ctx, ipv4NextHopIsIpv6: this.#negotiated?.extendedNextHop });
+        for (const bytes of messages) {
           this.#sent.update++;
-          if (!conn.write(bytes)) full = true;
+          if (run !== undefined && bytes.buffer === run.buffer && bytes.byteOffset === runEnd) {
+            runEnd += bytes.length;
+            continue;
+          }
+          flush();
+          run = bytes;
+          runStart = bytes.byteOffset;
+          runEnd = bytes.byteOffset + bytes.length;
         }
+        flush();
+        if (this.#rib !== rib) return;
         if (full) await conn.drained();
         if (this.#rib !== rib || conn.closed) return;
       }
