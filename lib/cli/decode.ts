@@ -8,38 +8,16 @@
 
 import { BgpdumpTextSink, JsonLinesSink, type RouteSink } from "../mrt/bgpdump_format.ts";
 import { BgpdumpRouteLister, type RecordWarning } from "../mrt/bgpdump_routes.ts";
+import { LineBuffer } from "../mrt/line_buffer.ts";
 import { decompressedStream, MrtFramer } from "../mrt/reader.ts";
 
 const USAGE = `Usage: speaker decode [--json] FILE...
 Prints every route of the MRT files (RFC 6396; plain or gzip) one per line, in the "bgpdump -m" format,
 or with --json as one JSON object per line.`;
 
-/** Collects output text and writes it in large blocks. */
-class BlockWriter {
-  #parts: string[] = [];
-  #length = 0;
-  #encoder = new TextEncoder();
-  #out: { writeSync(p: Uint8Array): number };
-  #limit: number;
-
-  constructor(out: { writeSync(p: Uint8Array): number }, limit = 1 << 17) {
-    this.#out = out;
-    this.#limit = limit;
-  }
-
-  write = (text: string): void => {
-    this.#parts.push(text);
-    this.#length += text.length;
-    if (this.#length >= this.#limit) this.flush();
-  };
-
-  flush(): void {
-    if (this.#parts.length === 0) return;
-    let bytes = this.#encoder.encode(this.#parts.join(""));
-    this.#parts = [];
-    this.#length = 0;
-    while (bytes.length > 0) bytes = bytes.subarray(this.#out.writeSync(bytes));
-  }
+/** Writes all of `bytes` to a synchronous writer (stdout), looping over partial writes. */
+function writeAll(out: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  while (bytes.length > 0) bytes = bytes.subarray(out.writeSync(bytes));
 }
 
 /**
@@ -104,8 +82,8 @@ export async function decodeCommand(args: string[]): Promise<number> {
     console.error(`speaker decode: no MRT file given\n${USAGE}`);
     return 2;
   }
-  const out = new BlockWriter(Deno.stdout);
-  const sink = json ? new JsonLinesSink(out.write) : new BgpdumpTextSink(out.write);
+  const out = new LineBuffer((bytes) => writeAll(Deno.stdout, bytes));
+  const sink = json ? new JsonLinesSink(out) : new BgpdumpTextSink(out);
   let status = 0;
   for (const file of files) {
     let raw: ReadableStream<Uint8Array>;

@@ -10,25 +10,16 @@
  * @module
  */
 
+import { ipv4ToString, ipv6ToString } from "../wire/address.ts";
 import type { AsPathSegment, PathAttributes } from "../wire/types.ts";
+import { asciiBytes, LineBuffer } from "./line_buffer.ts";
 
-/** The attribute-derived fields of a route line, rendered once per UPDATE or RIB entry. */
+/** What a route line prints besides its prefix: the attributes, and the next hop chosen for the route. */
 export interface RouteFields {
-  /** AS path text ("" when absent); the codec has already merged AS4_PATH for 2-octet sessions. */
-  readonly asPath: string;
-  /** "IGP", "EGP" or "INCOMPLETE" (also for a missing or unknown ORIGIN, as bgpdump prints it). */
-  readonly origin: string;
+  /** The decoded attributes (for a 2-octet session the codec has merged AS4_PATH, RFC 6793 §4.2.3). */
+  readonly attributes: PathAttributes;
+  /** NEXT_HOP, or the MP_REACH_NLRI next hop for routes carried there. */
   readonly nextHop: string;
-  readonly localPref: number;
-  readonly med: number;
-  /** Communities as printed: "65000:1 no-export"; "" when absent. */
-  readonly communities: string;
-  readonly atomicAggregate: boolean;
-  /** "AS address" of the (merged) aggregator, or "" when absent. */
-  readonly aggregator: string;
-  /** Parsed aggregator for JSON, undefined when absent. */
-  readonly aggregatorAsn?: number;
-  readonly aggregatorAddress?: string;
   /**
    * bgpdump prints LOCAL_PREF and MED of IPv4 routes from MP_REACH_NLRI with a signed `%d`; values above
    * 2^31-1 then appear negative. Kept so the text matches byte for byte.
@@ -82,42 +73,38 @@ export function asPathText(segments: readonly AsPathSegment[]): string {
   return out;
 }
 
+/** RFC 1997 well-known communities 0xFFFFFF01-03 by the names bgpdump prints. */
+const WELL_KNOWN = ["no-export", "no-advertise", "local-AS"];
+
 /** Community text: the RFC 1997 well-known values by name, others as "high:low". */
 export function communityText(communities: readonly number[]): string {
   let out = "";
   for (let i = 0; i < communities.length; i++) {
     const c = communities[i] >>> 0;
     if (i > 0) out += " ";
-    if (c === 0xffffff01) out += "no-export";
-    else if (c === 0xffffff02) out += "no-advertise";
-    else if (c === 0xffffff03) out += "local-AS";
+    if (c >= 0xffffff01 && c <= 0xffffff03) out += WELL_KNOWN[c - 0xffffff01];
     else out += (c >>> 16) + ":" + (c & 0xffff);
   }
   return out;
 }
 
 /**
- * Derives the printed fields from decoded attributes (for a 2-octet session the codec has already merged
- * AS4_PATH and AS4_AGGREGATOR, RFC 6793 §4.2.3). `nextHop` overrides the NEXT_HOP attribute: routes from
- * MP_REACH_NLRI print its next hop.
+ * The fields of a route line. `nextHop` overrides the NEXT_HOP attribute (routes from MP_REACH_NLRI print
+ * its next hop); a route without either prints bgpdump's INADDR_NONE.
  */
-export function routeFields(attrs: PathAttributes, nextHop?: string, signedPrefMed = false): RouteFields {
-  const aggregator = attrs.aggregator;
+export function routeFields(
+  attributes: PathAttributes,
+  nextHop?: string,
+  signedPrefMed = false,
+): RouteFields {
+  return { attributes, nextHop: nextHop ?? attributes.nextHop ?? NO_NEXT_HOP, signedPrefMed };
+}
+
+/** The aggregator bgpdump prints: none when absent or when its address is INADDR_NONE. */
+function printedAggregator(attrs: PathAttributes): { asn: number; address: string } | undefined {
+  const a = attrs.aggregator;
   // bgpdump marks "no aggregator" with INADDR_NONE, so an aggregator of 255.255.255.255 is not printed.
-  const hasAggregator = aggregator !== undefined && aggregator.address !== NO_NEXT_HOP;
-  return {
-    asPath: attrs.asPath ? asPathText(attrs.asPath) : "",
-    origin: originText(attrs.origin),
-    nextHop: nextHop ?? attrs.nextHop ?? NO_NEXT_HOP,
-    localPref: attrs.localPref ?? 0,
-    med: attrs.med ?? 0,
-    communities: attrs.communities ? communityText(attrs.communities) : "",
-    atomicAggregate: attrs.atomicAggregate === true,
-    aggregator: hasAggregator ? aggregator.asn + " " + aggregator.address : "",
-    aggregatorAsn: hasAggregator ? aggregator.asn : undefined,
-    aggregatorAddress: hasAggregator ? aggregator.address : undefined,
-    signedPrefMed,
-  };
+  return a !== undefined && a.address !== NO_NEXT_HOP ? a : undefined;
 }
 
 /** Receives routes in output order. `type` is the first field ("BGP4MP", "TABLE_DUMP2_AP", ...). */
@@ -125,7 +112,14 @@ export interface RouteSink {
   /** A BGP FSM state change: `TYPE|time|STATE|peer|peerAS|old|new`. */
   state(type: string, time: string, peer: string, peerAs: number, oldState: number, newState: number): void;
   /** A withdrawn prefix: `TYPE|time|W|peer|peerAS|prefix[|pathId]`. */
-  withdraw(type: string, time: string, peer: string, peerAs: number, prefix: string, pathId?: number): void;
+  withdraw(
+    type: string,
+    time: string,
+    peer: string,
+    peerAs: number,
+    prefix: PrefixView,
+    pathId?: number,
+  ): void;
   /** An announced (`A`) or RIB (`B`) route with its attribute fields. */
   route(
     type: string,
@@ -133,40 +127,135 @@ export interface RouteSink {
     entry: "A" | "B",
     peer: string,
     peerAs: number,
-    prefix: string,
+    prefix: PrefixView,
     pathId: number | undefined,
     fields: RouteFields,
   ): void;
+}
+
+/**
+ * A prefix as printed: `length` bits of address starting at `bytes[offset]` (only the first
+ * `ceil(length / 8)` bytes are read; bits past `length` print as zero, RFC 4271 §4.3). Lets the lister
+ * hand over prefixes straight from the NLRI bytes, reusing one view object.
+ */
+export interface PrefixView {
+  afi: number;
+  length: number;
+  bytes: Uint8Array;
+  offset: number;
+}
+
+/** The full address of a prefix view (4 or 16 bytes, host bits cleared) into `out`. */
+export function prefixAddress(
+  p: PrefixView,
+  out: Uint8Array = new Uint8Array(p.afi === 1 ? 4 : 16),
+): Uint8Array {
+  const size = p.afi === 1 ? 4 : 16;
+  const nb = Math.min(size, (p.length + 7) >> 3);
+  for (let k = 0; k < size; k++) out[k] = k < nb ? p.bytes[p.offset + k] : 0;
+  if (p.length & 7 && nb > 0) out[nb - 1] &= (0xff00 >> (p.length & 7)) & 0xff;
+  return out;
+}
+
+/** Text of a prefix: "203.0.113.0/24", "2001:db8::/32". */
+export function prefixText(p: PrefixView): string {
+  const addr = prefixAddress(p);
+  return (p.afi === 1 ? ipv4ToString(addr) : ipv6ToString(addr)) + "/" + p.length;
 }
 
 function signed(n: number, asSigned: boolean): number {
   return asSigned ? n | 0 : n;
 }
 
+const PIPE = 0x7c;
+const SPACE = 0x20;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const NEWLINE = 0x0a;
+const SLASH = 0x2f;
+
+const ORIGIN_BYTES = ORIGIN_TEXT.map(asciiBytes);
+const NAG = asciiBytes("|NAG|");
+const AG = asciiBytes("|AG|");
+
 /**
- * Builds `bgpdump -m` text into a caller-provided line consumer. The attribute part of a line is rendered
- * once per {@linkcode RouteFields} object and reused for every prefix that shares it.
+ * Writes `bgpdump -m` lines into a {@linkcode LineBuffer}, number by number, without building strings.
  */
 export class BgpdumpTextSink implements RouteSink {
-  #emit: (text: string) => void;
-  #lastFields: RouteFields | undefined;
-  #lastTail = "";
-  #lastType = "";
+  #out: LineBuffer;
+  /** `TYPE|time|ENTRY|peer|peerAS|` of the previous line, reused while the next lines share it. */
+  #head = new LineBuffer(undefined, 256);
+  #headKey: [string, string, string, string] = ["", "", "", ""];
+  #headAs = -1;
+  /** Everything after the prefix (and path identifier) of the previous route line. */
+  #tail = new LineBuffer(undefined, 1024);
+  #tailFields: RouteFields | undefined;
+  #tailType = "";
+  #v4 = new Uint8Array(4);
+  #v6 = new Uint8Array(16);
 
-  /** @param emit receives each line including its trailing newline. */
-  constructor(emit: (text: string) => void) {
-    this.#emit = emit;
+  constructor(out: LineBuffer) {
+    this.#out = out;
   }
 
   state(type: string, time: string, peer: string, peerAs: number, oldState: number, newState: number): void {
-    this.#emit(type + "|" + time + "|STATE|" + peer + "|" + peerAs + "|" + oldState + "|" + newState + "\n");
+    const out = this.#out;
+    out.bytes(this.#header(type, time, "STATE", peer, peerAs));
+    out.uint(oldState);
+    out.byte(PIPE);
+    out.uint(newState);
+    out.byte(NEWLINE);
   }
 
-  withdraw(type: string, time: string, peer: string, peerAs: number, prefix: string, pathId?: number): void {
-    this.#emit(
-      type + "|" + time + "|W|" + peer + "|" + peerAs + "|" + prefix +
-        (pathId === undefined ? "\n" : "|" + pathId + "\n"),
-    );
+  /** The bytes of `TYPE|time|ENTRY|peer|peerAS|`, rendered again only when one of them changes. */
+  #header(type: string, time: string, entry: string, peer: string, peerAs: number): Uint8Array {
+    const k = this.#headKey;
+    const h = this.#head;
+    if (k[0] !== type || k[1] !== time || k[2] !== entry || k[3] !== peer || this.#headAs !== peerAs) {
+      k[0] = type;
+      k[1] = time;
+      k[2] = entry;
+      k[3] = peer;
+      this.#headAs = peerAs;
+      h.reset();
+      h.ascii(type);
+      h.byte(PIPE);
+      h.ascii(time);
+      h.byte(PIPE);
+      h.ascii(entry);
+      h.byte(PIPE);
+      h.ascii(peer);
+      h.byte(PIPE);
+      h.uint(peerAs);
+      h.byte(PIPE);
+    }
+    return h.view();
+  }
+
+  #prefix(p: PrefixView, pathId: number | undefined): void {
+    const out = this.#out;
+    const addr = prefixAddress(p, p.afi === 1 ? this.#v4 : this.#v6);
+    if (p.afi === 1) out.ipv4(addr);
+    else out.ascii(ipv6ToString(addr));
+    out.byte(SLASH);
+    out.uint(p.length);
+    if (pathId !== undefined) {
+      out.byte(PIPE);
+      out.uint(pathId);
+    }
+  }
+
+  withdraw(
+    type: string,
+    time: string,
+    peer: string,
+    peerAs: number,
+    prefix: PrefixView,
+    pathId?: number,
+  ): void {
+    this.#out.bytes(this.#header(type, time, "W", peer, peerAs));
+    this.#prefix(prefix, pathId);
+    this.#out.byte(NEWLINE);
   }
 
   route(
@@ -175,24 +264,86 @@ export class BgpdumpTextSink implements RouteSink {
     entry: "A" | "B",
     peer: string,
     peerAs: number,
-    prefix: string,
+    prefix: PrefixView,
     pathId: number | undefined,
     fields: RouteFields,
   ): void {
-    if (fields !== this.#lastFields || type !== this.#lastType) {
-      this.#lastFields = fields;
-      this.#lastType = type;
-      // bgpdump omits the COMMUNITY field of deprecated MRTd "BGP" lines when there are no communities
-      // (when there are, it glues them to the MED; a separator is kept here instead).
-      const communities = type === "BGP" && fields.communities === "" ? "" : "|" + fields.communities;
-      this.#lastTail = fields.asPath + "|" + fields.origin + "|" + fields.nextHop + "|" +
-        signed(fields.localPref, fields.signedPrefMed) + "|" + signed(fields.med, fields.signedPrefMed) +
-        communities + "|" + (fields.atomicAggregate ? "AG" : "NAG") + "|" + fields.aggregator + "|\n";
+    this.#out.bytes(this.#header(type, time, entry, peer, peerAs));
+    this.#prefix(prefix, pathId);
+    if (fields !== this.#tailFields || type !== this.#tailType) {
+      this.#tailFields = fields;
+      this.#tailType = type;
+      this.#tail.reset();
+      renderTail(this.#tail, type, fields);
     }
-    this.#emit(
-      type + "|" + time + "|" + entry + "|" + peer + "|" + peerAs + "|" + prefix + "|" +
-        (pathId === undefined ? "" : pathId + "|") + this.#lastTail,
-    );
+    this.#out.bytes(this.#tail.view());
+  }
+}
+
+/** Writes the part of a route line after the prefix: `|ASPATH|ORIGIN|NEXTHOP|LP|MED|COMM|AG|AGGR|\n`. */
+function renderTail(out: LineBuffer, type: string, fields: RouteFields): void {
+  const a = fields.attributes;
+  out.byte(PIPE);
+  if (a.asPath) renderAsPath(out, a.asPath);
+  out.byte(PIPE);
+  out.bytes(ORIGIN_BYTES[a.origin === 0 || a.origin === 1 ? a.origin : 2]);
+  out.byte(PIPE);
+  out.ascii(fields.nextHop);
+  out.byte(PIPE);
+  renderPrefMed(out, a.localPref ?? 0, fields.signedPrefMed);
+  out.byte(PIPE);
+  renderPrefMed(out, a.med ?? 0, fields.signedPrefMed);
+  const communities = a.communities;
+  // bgpdump omits the COMMUNITY field of deprecated MRTd "BGP" lines when there are no communities
+  // (when there are, it glues them to the MED; a separator is kept here instead).
+  if (communities !== undefined || type !== "BGP") out.byte(PIPE);
+  if (communities !== undefined) renderCommunities(out, communities);
+  out.bytes(a.atomicAggregate ? AG : NAG);
+  const aggregator = printedAggregator(a);
+  if (aggregator) {
+    out.uint(aggregator.asn);
+    out.byte(SPACE);
+    out.ascii(aggregator.address);
+  }
+  out.byte(PIPE);
+  out.byte(NEWLINE);
+}
+
+function renderPrefMed(out: LineBuffer, value: number, signedPrefMed: boolean): void {
+  if (signedPrefMed && value > 0x7fffffff) out.ascii(String(value | 0));
+  else out.uint(value);
+}
+
+/** The AS path as {@linkcode asPathText} renders it. */
+function renderAsPath(out: LineBuffer, segments: readonly AsPathSegment[]): void {
+  let space = false;
+  for (let s = 0; s < segments.length; s++) {
+    const seg = segments[s];
+    if (space) out.byte(SPACE);
+    const asns = seg.asns;
+    const type = seg.type;
+    const sep = type === 1 || type === 4 ? COMMA : SPACE;
+    if (type !== 2) out.byte(type === 1 ? 0x7b : type === 3 ? 0x28 : 0x5b);
+    for (let k = 0; k < asns.length; k++) {
+      if (k) out.byte(sep);
+      out.uint(asns[k]);
+    }
+    if (type !== 2) out.byte(type === 1 ? 0x7d : type === 3 ? 0x29 : 0x5d);
+    space = asns.length > 0;
+  }
+}
+
+/** Communities as {@linkcode communityText} renders them. */
+function renderCommunities(out: LineBuffer, list: readonly number[]): void {
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i] >>> 0;
+    if (i) out.byte(SPACE);
+    if (c >= 0xffffff01 && c <= 0xffffff03) out.ascii(WELL_KNOWN[c - 0xffffff01]);
+    else {
+      out.uint(c >>> 16);
+      out.byte(COLON);
+      out.uint(c & 0xffff);
+    }
   }
 }
 
@@ -236,26 +387,34 @@ export type RouteJson =
 
 /** Emits one JSON object per line (JSON Lines), same routes and order as {@linkcode BgpdumpTextSink}. */
 export class JsonLinesSink implements RouteSink {
-  #emit: (text: string) => void;
+  #out: LineBuffer;
 
-  /** @param emit receives each JSON line including its trailing newline. */
-  constructor(emit: (text: string) => void) {
-    this.#emit = emit;
+  constructor(out: LineBuffer) {
+    this.#out = out;
   }
 
   #line(value: RouteJson): void {
-    this.#emit(JSON.stringify(value) + "\n");
+    // Every field is ASCII (addresses, numbers, fixed words), so JSON.stringify output is too.
+    this.#out.ascii(JSON.stringify(value) + "\n");
   }
 
   state(type: string, time: string, peer: string, peerAs: number, oldState: number, newState: number): void {
     this.#line({ type, timestamp: time, entry: "STATE", peer, peerAs, oldState, newState });
   }
 
-  withdraw(type: string, time: string, peer: string, peerAs: number, prefix: string, pathId?: number): void {
+  withdraw(
+    type: string,
+    time: string,
+    peer: string,
+    peerAs: number,
+    prefix: PrefixView,
+    pathId?: number,
+  ): void {
+    const text = prefixText(prefix);
     this.#line(
       pathId === undefined
-        ? { type, timestamp: time, entry: "W", peer, peerAs, prefix }
-        : { type, timestamp: time, entry: "W", peer, peerAs, prefix, pathId },
+        ? { type, timestamp: time, entry: "W", peer, peerAs, prefix: text }
+        : { type, timestamp: time, entry: "W", peer, peerAs, prefix: text, pathId },
     );
   }
 
@@ -265,24 +424,28 @@ export class JsonLinesSink implements RouteSink {
     entry: "A" | "B",
     peer: string,
     peerAs: number,
-    prefix: string,
+    prefix: PrefixView,
     pathId: number | undefined,
     f: RouteFields,
   ): void {
-    const base = { type, timestamp: time, entry, peer, peerAs, prefix };
+    const a = f.attributes;
+    const aggregator = printedAggregator(a);
     this.#line({
-      ...base,
+      type,
+      timestamp: time,
+      entry,
+      peer,
+      peerAs,
+      prefix: prefixText(prefix),
       ...(pathId === undefined ? {} : { pathId }),
-      asPath: f.asPath,
-      origin: f.origin,
+      asPath: a.asPath ? asPathText(a.asPath) : "",
+      origin: originText(a.origin),
       nextHop: f.nextHop,
-      localPref: signed(f.localPref, f.signedPrefMed),
-      med: signed(f.med, f.signedPrefMed),
-      communities: f.communities === "" ? [] : f.communities.split(" "),
-      atomicAggregate: f.atomicAggregate,
-      aggregator: f.aggregatorAsn === undefined
-        ? null
-        : { asn: f.aggregatorAsn, address: f.aggregatorAddress! },
+      localPref: signed(a.localPref ?? 0, f.signedPrefMed),
+      med: signed(a.med ?? 0, f.signedPrefMed),
+      communities: a.communities ? communityText(a.communities).split(" ") : [],
+      atomicAggregate: a.atomicAggregate === true,
+      aggregator: aggregator ? { asn: aggregator.asn, address: aggregator.address } : null,
     });
   }
 }

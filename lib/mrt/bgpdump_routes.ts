@@ -13,9 +13,9 @@
  */
 
 import { decodePathAttributes } from "../wire/attributes.ts";
-import { decodePrefixes, ipv4ToString, ipv6ToString } from "../wire/nlri.ts";
+import { countPrefixRange } from "../wire/nlri.ts";
 import type { DecodeContext, Family, PathAttributes, Prefix } from "../wire/types.ts";
-import { routeFields, type RouteSink } from "./bgpdump_format.ts";
+import { type PrefixView, routeFields, type RouteSink } from "./bgpdump_format.ts";
 import type { MrtRecord } from "./reader.ts";
 import { MrtType } from "./reader.ts";
 import {
@@ -52,14 +52,12 @@ function contextFor(fourOctetAs: boolean, addPath: boolean): DecodeContext {
   return CONTEXTS[(fourOctetAs ? 1 : 0) + (addPath ? 2 : 0)];
 }
 
-const NO_PREFIXES: readonly Prefix[] = [];
 const BGP_MARKER_LENGTH = 16;
 const BGP_HEADER_LENGTH = 19;
 const BGP_UPDATE = 2;
 
-/** Text of a decoded prefix: "203.0.113.0/24", "2001:db8::/32". */
-export function prefixText(p: Prefix): string {
-  return (p.afi === 1 ? ipv4ToString(p.addr) : ipv6ToString(p.addr)) + "/" + p.length;
+function u32(b: Uint8Array, i: number): number {
+  return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
 }
 
 /** Whether bgpdump lists the family (IPv4/IPv6, unicast/multicast). */
@@ -83,6 +81,8 @@ export class BgpdumpRouteLister {
   #warn: (warning: RecordWarning) => void;
   #peers: readonly IndexedPeer[] | undefined;
   #offset = 0;
+  /** One prefix view, refilled for every printed prefix. */
+  #view: PrefixView = { afi: 1, length: 0, bytes: new Uint8Array(0), offset: 0 };
 
   constructor(sink: RouteSink, warn: (warning: RecordWarning) => void) {
     this.#sink = sink;
@@ -180,35 +180,56 @@ export class BgpdumpRouteLister {
     const n = u.length;
     const withdrawnLength = n >= 2 ? (u[0] << 8) | u[1] : 0;
     let i = Math.min(n, 2);
+    const withdrawnStart = i;
     const withdrawnEnd = Math.min(n, i + withdrawnLength);
-    const withdrawn = u.subarray(i, withdrawnEnd);
     i = withdrawnEnd;
     const attrLength = i + 2 <= n ? (u[i] << 8) | u[i + 1] : 0;
     i = Math.min(n, i + 2);
     const attrEnd = Math.min(n, i + attrLength);
     if (i + attrLength > n) this.#warning("UPDATE path attributes are truncated");
     const attrBytes = u.subarray(i, attrEnd);
-    const nlriBytes = u.subarray(attrEnd);
     const sink = this.#sink;
+    const view = this.#view;
+    view.afi = 1;
+    view.bytes = u;
 
-    const gone = this.#prefixes(withdrawn, addPath, "Withdrawn Routes");
-    for (let k = 0; k < gone.length; k++) {
-      sink.withdraw(type, time, peer, peerAs, prefixText(gone[k]), addPath ? gone[k].pathId : undefined);
+    // Withdrawn Routes, straight from the bytes.
+    let end = this.#fieldEnd(u, withdrawnStart, withdrawnEnd, addPath, "Withdrawn Routes");
+    for (let at = withdrawnStart; at < end;) {
+      let pathId: number | undefined;
+      if (addPath) {
+        pathId = u32(u, at);
+        at += 4;
+      }
+      view.length = u[at];
+      view.offset = at + 1;
+      at += 1 + ((u[at] + 7) >> 3);
+      sink.withdraw(type, time, peer, peerAs, view, pathId);
     }
     const attrs = this.#attributes(attrBytes, contextFor(fourOctetAs, addPath), false);
     const unreach = attrs.mpUnreach;
     if (!classicOnly && unreach && listedFamily(unreach.afi, unreach.safi)) {
       const list = unreach.withdrawn;
       for (let k = 0; k < list.length; k++) {
-        sink.withdraw(type, time, peer, peerAs, prefixText(list[k]), addPath ? list[k].pathId : undefined);
+        sink.withdraw(type, time, peer, peerAs, this.#viewOf(list[k]), addPath ? list[k].pathId : undefined);
       }
     }
-    const nlri = this.#prefixes(nlriBytes, addPath, "NLRI");
-    if (nlri.length > 0) {
+    // NLRI, straight from the bytes.
+    end = this.#fieldEnd(u, attrEnd, n, addPath, "NLRI");
+    if (end > attrEnd) {
       const fields = routeFields(attrs);
-      for (let k = 0; k < nlri.length; k++) {
-        const p = nlri[k];
-        sink.route(type, time, "A", peer, peerAs, prefixText(p), addPath ? p.pathId : undefined, fields);
+      view.afi = 1;
+      view.bytes = u;
+      for (let at = attrEnd; at < end;) {
+        let pathId: number | undefined;
+        if (addPath) {
+          pathId = u32(u, at);
+          at += 4;
+        }
+        view.length = u[at];
+        view.offset = at + 1;
+        at += 1 + ((u[at] + 7) >> 3);
+        sink.route(type, time, "A", peer, peerAs, view, pathId, fields);
       }
     }
     const reach = attrs.mpReach;
@@ -218,32 +239,41 @@ export class BgpdumpRouteLister {
       const list = reach.nlri;
       for (let k = 0; k < list.length; k++) {
         const p = list[k];
-        sink.route(type, time, "A", peer, peerAs, prefixText(p), addPath ? p.pathId : undefined, fields);
+        sink.route(type, time, "A", peer, peerAs, this.#viewOf(p), addPath ? p.pathId : undefined, fields);
       }
     }
   }
 
+  #viewOf(p: Prefix): PrefixView {
+    const view = this.#view;
+    view.afi = p.afi;
+    view.length = p.length;
+    view.bytes = p.addr;
+    view.offset = 0;
+    return view;
+  }
+
   /**
-   * IPv4 prefixes of the Withdrawn Routes or NLRI field. A field that does not parse to its end (a length
-   * above 32, or a prefix cut off by the end of the field or of a truncated record) keeps the complete
-   * prefixes before the fault, as bgpdump does, and is reported.
+   * Validates an IPv4 Withdrawn Routes or NLRI field `u[start..end)` and returns where its well-formed
+   * prefixes end. A field that does not parse to its end (a length above 32, or a prefix cut off by the
+   * end of the field or of a truncated record) keeps the complete prefixes before the fault, as bgpdump
+   * does, and is reported.
    */
-  #prefixes(bytes: Uint8Array, addPath: boolean, field: string): readonly Prefix[] {
-    if (bytes.length === 0) return NO_PREFIXES;
-    const decoded = decodePrefixes(bytes, 1, addPath);
-    if (decoded.ok) return decoded.value;
-    this.#warning(`${field}: ${decoded.error.reason}`);
-    let i = 0;
-    let end = 0;
-    while (i < bytes.length) {
+  #fieldEnd(u: Uint8Array, start: number, end: number, addPath: boolean, field: string): number {
+    if (start >= end) return start;
+    const counted = countPrefixRange(u, start, end, 1, addPath);
+    if (typeof counted === "number") return end;
+    if (!counted.ok) this.#warning(`${field}: ${counted.error.reason}`);
+    let i = start;
+    let good = start;
+    while (i < end) {
       const at = addPath ? i + 4 : i;
-      if (at >= bytes.length || bytes[at] > 32) break;
-      const next = at + 1 + ((bytes[at] + 7) >> 3);
-      if (next > bytes.length) break;
-      i = end = next;
+      if (at >= end || u[at] > 32) break;
+      const next = at + 1 + ((u[at] + 7) >> 3);
+      if (next > end) break;
+      i = good = next;
     }
-    const part = decodePrefixes(bytes.subarray(0, end), 1, addPath);
-    return part.ok ? part.value : NO_PREFIXES;
+    return good;
   }
 
   #attributes(bytes: Uint8Array, ctx: DecodeContext, mrtRibEntry: boolean): PathAttributes {
@@ -262,13 +292,8 @@ export class BgpdumpRouteLister {
       this.#warning("RIB record before any PEER_INDEX_TABLE");
       return;
     }
-    const size = r.afi === 1 ? 4 : 16;
-    const addr = new Uint8Array(size);
-    addr.set(r.prefixBytes.subarray(0, size));
-    // RFC 4271 §4.3: bits past the prefix length are irrelevant; clear them as decodePrefixes does.
-    const len = r.prefixLength;
-    if (len & 7 && len >> 3 < size) addr[len >> 3] &= (0xff00 >> (len & 7)) & 0xff;
-    const prefix = (r.afi === 1 ? ipv4ToString(addr) : ipv6ToString(addr)) + "/" + len;
+    // RFC 4271 §4.3: bits past the prefix length are irrelevant; the sink prints them as zero.
+    const prefix: PrefixView = { afi: r.afi, length: r.prefixLength, bytes: r.prefixBytes, offset: 0 };
     const type = r.addPath ? "TABLE_DUMP2_AP" : "TABLE_DUMP2";
     const ctx = contextFor(true, false);
     for (const e of r.entries) {
@@ -293,7 +318,7 @@ export class BgpdumpRouteLister {
 
   #tableDump(t: TableDumpRoute, time: string): void {
     const attrs = this.#attributes(t.attributes, contextFor(false, false), false);
-    const prefix = t.prefix + "/" + t.prefixLength;
+    const prefix: PrefixView = { afi: t.afi, length: t.prefixLength, bytes: t.prefix, offset: 0 };
     this.#sink.route(
       "TABLE_DUMP",
       time,

@@ -129,7 +129,8 @@ export interface TableDumpRoute {
   readonly afi: 1 | 2;
   readonly view: number;
   readonly sequence: number;
-  readonly prefix: string;
+  /** The prefix address as stored (4 or 16 bytes). */
+  readonly prefix: Uint8Array;
   readonly prefixLength: number;
   readonly status: number;
   readonly originatedTime: number;
@@ -442,7 +443,7 @@ export function decodeTableDump(subtype: number, body: Uint8Array): MrtBody {
   const view = u16(body, 0);
   const sequence = u16(body, 2);
   let i = 4;
-  const prefix = subtype === 1 ? ipv4Text(body, i) : ipv6Text(body, i);
+  const prefix = body.subarray(i, i + addrLen);
   i += addrLen;
   const prefixLength = body[i];
   const status = body[i + 1];
