@@ -52,9 +52,10 @@ export async function capture(
   const iface = options.iface ?? "eth0";
   const filter = options.filter ?? "tcp port 179";
   const tool = options.tool ?? "tcpdump";
-  // -U / -q: write every packet at once, so a SIGTERM loses nothing.
+  // Immediate mode and -U: every packet is read and written at once, so a SIGTERM right after the traffic
+  // loses nothing (otherwise packets wait in the kernel ring for up to a second).
   const argv = tool === "tcpdump"
-    ? ["tcpdump", "-i", iface, "-U", "-n", "-s", "0", "-w", path, filter]
+    ? ["tcpdump", "-i", iface, "--immediate-mode", "-U", "-n", "-s", "0", "-w", path, filter]
     : ["tshark", "-q", "-i", iface, "-f", filter, "-w", path];
   const process = topology.spawn(host, name, argv);
   const ready = tool === "tcpdump" ? "listening on" : "Capturing on";

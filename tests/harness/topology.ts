@@ -15,7 +15,9 @@
 
 import { type CommandResult, runCommand, type RunOptions } from "./command.ts";
 import { ManagedProcess } from "./managed_process.ts";
+import { processesMatching } from "./process_table.ts";
 import { trackNamespace, untrackNamespace } from "./safety_net.ts";
+import { waitFor } from "./wait.ts";
 
 /** Every namespace name the harness creates starts with this (CI deletes leftovers by it). */
 export const NAMESPACE_PREFIX = "spk";
@@ -48,6 +50,15 @@ export interface TopologyOptions {
 export interface Impairment {
   readonly lossPercent?: number;
   readonly delayMs?: number;
+}
+
+/** One row of a namespace's kernel routing table. */
+export interface KernelRoute {
+  readonly dst: string;
+  readonly gateway?: string;
+  readonly dev?: string;
+  /** Who installed it: `kernel`, `bird`, `bgp` (FRR zebra), `static`… */
+  readonly protocol?: string;
 }
 
 /** Anything {@linkcode Topology.destroy} must stop before the namespaces go (daemons, captures…). */
@@ -289,6 +300,21 @@ export class Topology implements AsyncDisposable {
   }
 
   /**
+   * The kernel routing table of `host` (`ip -j route`), e.g. to check that FRR with zebra or BIRD's kernel
+   * protocol installed a learned route. `dst` is `"default"` or a prefix (host routes without `/32`).
+   */
+  async kernelRoutes(host: Host, family: "ipv4" | "ipv6" = "ipv4"): Promise<KernelRoute[]> {
+    const r = await this.run(host, ["ip", "-j", family === "ipv6" ? "-6" : "-4", "route", "show"]);
+    const rows = JSON.parse(r.stdout || "[]") as {
+      dst: string;
+      gateway?: string;
+      dev?: string;
+      protocol?: string;
+    }[];
+    return rows.map((row) => ({ dst: row.dst, gateway: row.gateway, dev: row.dev, protocol: row.protocol }));
+  }
+
+  /**
    * Starts a long-running program inside `host`'s namespace as a {@linkcode ManagedProcess} (log in the
    * work dir) that {@linkcode destroy} stops if the test did not. This is how the speaker under test runs.
    *
@@ -330,9 +356,24 @@ export class Topology implements AsyncDisposable {
     await runCommand(["ip", "-n", `${this.#prefix}sw`, "link", "set", this.#bridgePort(host), "down"]);
   }
 
-  /** Restores a link cut by {@linkcode cutLink}. */
+  /**
+   * Restores a link cut by {@linkcode cutLink} and waits (bounded, 5 s) until it carries traffic again: the
+   * bridge port forwards and the host's `eth0` has its carrier back (the kernel reports carrier changes
+   * with a delay of up to a second).
+   */
   async restoreLink(host: Host): Promise<void> {
-    await runCommand(["ip", "-n", `${this.#prefix}sw`, "link", "set", this.#bridgePort(host), "up"]);
+    const sw = `${this.#prefix}sw`;
+    const port = this.#bridgePort(host);
+    await runCommand(["ip", "-n", sw, "link", "set", port, "up"]);
+    await waitFor(`the link of ${host.netns} to come back`, async () => {
+      const [bridge, own] = await Promise.all([
+        runCommand(["ip", "-n", sw, "-j", "-d", "link", "show", port]),
+        runCommand(["ip", "-n", host.netns, "-j", "link", "show", "eth0"]),
+      ]);
+      const state = JSON.parse(bridge.stdout)[0]?.linkinfo?.info_slave_data?.state;
+      const oper = JSON.parse(own.stdout)[0]?.operstate;
+      return state === "forwarding" && oper === "UP";
+    }, { timeoutMs: 5_000, intervalMs: 20 });
   }
 
   /**
@@ -358,13 +399,23 @@ export class Topology implements AsyncDisposable {
   }
 
   /**
-   * Stops every adopted process (daemons, captures, spawned programs) in parallel, deletes every namespace
+   * Stops every adopted process (daemons, captures, spawned programs) in parallel, SIGKILLs any process
+   * still naming the work dir in its command line (forked helpers), deletes every namespace
    * and the work dir (kept when `SPEAKER_HARNESS_KEEP=1`, for debugging). Never throws; safe to call twice.
    */
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
     await Promise.allSettled(this.#owned.reverse().map((t) => t.stop()));
+    // Children a daemon forked (ExaBGP's API process…) carry the work dir in their arguments: none may
+    // outlive the topology.
+    for (const orphan of await processesMatching(this.#workDir).catch(() => [])) {
+      try {
+        Deno.kill(orphan.pid, "SIGKILL");
+      } catch {
+        // Gone meanwhile.
+      }
+    }
     for (const ns of [...this.#namespaces].reverse()) {
       await runCommand(["ip", "netns", "del", ns], { allowFailure: true }).catch(() => undefined);
       untrackNamespace(ns);
