@@ -270,6 +270,7 @@ export function decodePathAttributeRange(
       ));
       continue;
     }
+    if (flags & P) (attributes.partial ??= []).push(code);
     const lengthError = (want: string) =>
       errors.push(updateError(
         UpdateSubcode.ATTRIBUTE_LENGTH_ERROR,
@@ -649,8 +650,14 @@ function writePrefixList(w: Sink, list: readonly Prefix[], addPath: boolean): vo
   w.skip(size);
 }
 
-function writeAggregator(w: Sink, code: number, a: Aggregator, four: boolean): void {
-  const at = beginAttr(w, O | T, code);
+function writeAggregator(
+  w: Sink,
+  code: number,
+  a: Aggregator,
+  four: boolean,
+  partial: readonly number[],
+): void {
+  const at = beginAttr(w, partial.includes(code) ? O | T | P : O | T, code);
   if (four) w.u32(a.asn);
   else w.u16(a.asn > 0xffff ? AS_TRANS : a.asn);
   writeIpv4(w, a.address);
@@ -682,9 +689,10 @@ export function writePathAttributes(
   const markPartial = opts?.markPartial ?? true;
   const items: { key: number; write: () => void }[] = [];
   const add = (key: number, write: () => void) => items.push({ key, write });
+  const partial = a.partial ?? [];
   const simple = (flags: number, code: number, body: () => void) =>
     add(code, () => {
-      const at = beginAttr(w, flags, code);
+      const at = beginAttr(w, partial.includes(code) ? flags | P : flags, code);
       body();
       endAttr(w, at);
     });
@@ -712,9 +720,9 @@ export function writePathAttributes(
   if (a.atomicAggregate) simple(T, AttrCode.ATOMIC_AGGREGATE, () => {});
   if (a.aggregator !== undefined) {
     const agg = a.aggregator;
-    add(AttrCode.AGGREGATOR, () => writeAggregator(w, AttrCode.AGGREGATOR, agg, four));
+    add(AttrCode.AGGREGATOR, () => writeAggregator(w, AttrCode.AGGREGATOR, agg, four, partial));
     if (!four && a.as4Aggregator === undefined && agg.asn > 0xffff) {
-      add(AttrCode.AS4_AGGREGATOR, () => writeAggregator(w, AttrCode.AS4_AGGREGATOR, agg, true));
+      add(AttrCode.AS4_AGGREGATOR, () => writeAggregator(w, AttrCode.AS4_AGGREGATOR, agg, true, partial));
     }
   }
   if (a.communities !== undefined && a.communities.length > 0) {
@@ -747,7 +755,7 @@ export function writePathAttributes(
   }
   if (a.as4Aggregator !== undefined) {
     const agg = a.as4Aggregator;
-    add(AttrCode.AS4_AGGREGATOR, () => writeAggregator(w, AttrCode.AS4_AGGREGATOR, agg, true));
+    add(AttrCode.AS4_AGGREGATOR, () => writeAggregator(w, AttrCode.AS4_AGGREGATOR, agg, true, partial));
   }
   if (a.largeCommunities !== undefined && a.largeCommunities.length > 0) {
     const list = a.largeCommunities;

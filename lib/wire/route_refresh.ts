@@ -11,9 +11,11 @@ import { type Afi, type Decoded, ErrorCode, type RouteRefreshMessage } from "./t
 export const RouteRefreshSubtype = { NORMAL: 0, BORR: 1, EORR: 2 } as const;
 
 /**
- * Decodes the body of a ROUTE-REFRESH: AFI, subtype (reserved in RFC 2918), SAFI. A body other than 4
- * octets is RFC 7313 §5 "Invalid Message Length", whose data is the complete message (`whole`, when the
- * caller has it). Subtypes other than 0-2 are returned as read; RFC 7313 §5 says to ignore such messages.
+ * Decodes the body of a ROUTE-REFRESH: AFI, subtype (reserved in RFC 2918), SAFI, then for a normal
+ * refresh optional RFC 5291 ORF entries (kept raw in `orf`). A BoRR or EoRR body other than 4 octets, or
+ * any body shorter than 4, is RFC 7313 §5 "Invalid Message Length", whose data is the complete message
+ * (`whole`, when the caller has it). Subtypes above 2 are returned as read; RFC 7313 §5 says to ignore
+ * such messages.
  *
  * @example
  * ```ts
@@ -21,7 +23,11 @@ export const RouteRefreshSubtype = { NORMAL: 0, BORR: 1, EORR: 2 } as const;
  * ```
  */
 export function decodeRouteRefresh(body: Uint8Array, whole?: Uint8Array): Decoded<RouteRefreshMessage> {
-  if (body.length !== 4) {
+  const subtype = body.length >= 3 ? body[2] : 0;
+  if (
+    body.length < 4 ||
+    (body.length !== 4 && (subtype === RouteRefreshSubtype.BORR || subtype === RouteRefreshSubtype.EORR))
+  ) {
     return failure(bgpError(
       ErrorCode.ROUTE_REFRESH_MESSAGE,
       RouteRefreshSubcode.INVALID_MESSAGE_LENGTH,
@@ -30,10 +36,19 @@ export function decodeRouteRefresh(body: Uint8Array, whole?: Uint8Array): Decode
       `ROUTE-REFRESH body of ${body.length} octets, expected 4`,
     ));
   }
-  return success({ type: 5, afi: ((body[0] << 8) | body[1]) as Afi, subtype: body[2], safi: body[3] });
+  const afi = ((body[0] << 8) | body[1]) as Afi;
+  const safi = body[3];
+  if (body.length === 4) return success({ type: 5, afi, subtype, safi });
+  return success({ type: 5, afi, subtype, safi, orf: body.slice(4) });
 }
 
 /** Encodes the body of a ROUTE-REFRESH. */
 export function encodeRouteRefreshBody(m: RouteRefreshMessage): Uint8Array {
-  return new Uint8Array([(m.afi >>> 8) & 0xff, m.afi & 0xff, m.subtype & 0xff, m.safi & 0xff]);
+  const out = new Uint8Array(4 + (m.orf?.length ?? 0));
+  out[0] = (m.afi >>> 8) & 0xff;
+  out[1] = m.afi & 0xff;
+  out[2] = m.subtype & 0xff;
+  out[3] = m.safi & 0xff;
+  if (m.orf !== undefined) out.set(m.orf, 4);
+  return out;
 }

@@ -138,6 +138,11 @@ export interface PathAttributes {
   largeCommunities?: [number, number, number][];
   /** Attributes not listed above (and unknown optional transitive ones, re-sent with the Partial bit). */
   unknown?: RawAttribute[];
+  /**
+   * Type codes of recognised optional transitive attributes above that arrived with the Partial bit set
+   * (RFC 4271 §4.3); the encoder sets the bit on them again. Absent when none did.
+   */
+  partial?: number[];
 }
 
 /** Capability codes (IANA "Capability Codes"). */
@@ -232,6 +237,8 @@ export interface RouteRefreshMessage {
   readonly afi: Afi;
   readonly safi: Safi;
   readonly subtype: number;
+  /** Outbound Route Filtering entries after the fixed fields (RFC 5291 §4), raw; absent when none. */
+  readonly orf?: Uint8Array;
 }
 
 export type Message =

@@ -6,6 +6,7 @@ import { assert, assertEquals } from "../assert.ts";
 import { decodeMessage, encodeMessage, frameLength } from "../../lib/wire/message.ts";
 import type { DecodeContext, Message, UpdateMessage } from "../../lib/wire/types.ts";
 import { CORPUS, fromHex, readCorpus, toHex } from "./hex.ts";
+import { attributeSet, normalised, withoutAttributes } from "./compare.ts";
 import { decodeUpdate, isEndOfRib } from "../../lib/wire/update.ts";
 import { prefixToString } from "../../lib/wire/nlri.ts";
 
@@ -35,31 +36,6 @@ function encodingVectors(): Vector[] {
   return out;
 }
 
-/** Splits a Path Attributes field into normalised (flags without Extended Length, code, value) strings. */
-function attributeSet(body: Uint8Array): string[] {
-  const wlen = (body[0] << 8) | body[1];
-  const at = 2 + wlen;
-  const alen = (body[at] << 8) | body[at + 1];
-  const out: string[] = [];
-  let i = at + 2;
-  while (i < at + 2 + alen) {
-    const flags = body[i];
-    const code = body[i + 1];
-    const ext = (flags & 0x10) !== 0;
-    const len = ext ? (body[i + 2] << 8) | body[i + 3] : body[i + 2];
-    const start = i + (ext ? 4 : 3);
-    out.push(`${(flags & 0xef).toString(16)}/${code}/${toHex(body.subarray(start, start + len))}`);
-    i = start + len;
-  }
-  return out.sort();
-}
-
-function withoutAttributes(body: Uint8Array): string {
-  const wlen = (body[0] << 8) | body[1];
-  const alen = (body[2 + wlen] << 8) | body[3 + wlen];
-  return toHex(body.subarray(0, 2 + wlen)) + "|" + toHex(body.subarray(4 + wlen + alen));
-}
-
 const vectors = encodingVectors();
 
 /**
@@ -70,14 +46,6 @@ const EXPECTED_ERRORS: Record<string, [number, number, string]> = {
   "conf-generic-attribute.ci:6": [3, 2, "60990400000064"],
   "conf-generic-attribute.ci:9": [3, 2, "7099000400000064"],
 };
-
-/** Raw attributes in the encoder's order, so a re-decoded message compares equal to the original. */
-function normalised(m: Message): Message {
-  if (m.type !== 2 || m.attributes.unknown === undefined) return m;
-  const key = (code: number) => code === 14 ? -2 : code === 15 ? -1 : code;
-  const unknown = [...m.attributes.unknown].sort((a, b) => key(a.code) - key(b.code));
-  return { ...m, attributes: { ...m.attributes, unknown } };
-}
 
 Deno.test("the ExaBGP encoding vectors are present", () => {
   assert(
