@@ -197,28 +197,57 @@ export interface PeerRouteContext {
   readonly extendedNextHop?: boolean;
 }
 
-/** Prefixes to announce that share one set of attributes; the NLRI of `attributes.mpReach` is empty. */
-export interface AnnounceGroup {
-  readonly afi: Afi;
+/** The changes of one family: keys to announce (all with `attributes`) and keys to withdraw. */
+export interface FamilyChanges<K> {
   readonly attributes: PathAttributes;
-  readonly nlri: Prefix[];
+  readonly announce: K[];
+  readonly withdraw: K[];
 }
 
-/** Prefixes to withdraw in one family; `mp` means MP_UNREACH_NLRI rather than the IPv4 withdrawn field. */
-export interface WithdrawGroup {
-  readonly afi: Afi;
-  readonly mp: boolean;
-  readonly withdrawn: Prefix[];
-}
-
-/** One batch of changes for a peer. */
+/**
+ * One batch of changes for a peer. IPv4 keys travel in the UPDATE's NLRI and Withdrawn Routes fields
+ * unless `v4Mp` (extended next hop, RFC 8950), where they go in MP_REACH_NLRI.
+ */
 export interface RibChanges {
-  readonly announce: AnnounceGroup[];
-  readonly withdraw: WithdrawGroup[];
+  readonly v4?: FamilyChanges<Ipv4Key>;
+  readonly v4Mp: boolean;
+  readonly v6?: FamilyChanges<Ipv6Key>;
   /** Number of prefixes in this batch. */
   readonly count: number;
   /** True when the initial table has been fully taken (End-of-RIB may follow). */
   readonly fullSyncDone: boolean;
+}
+
+/** Prefixes sharing attributes, as the packer takes them. */
+export interface PrefixGroup {
+  readonly attributes: PathAttributes;
+  readonly nlri: Prefix[];
+}
+
+/** Prefixes to withdraw in one family, as the packer takes them. */
+export interface PrefixWithdrawal {
+  readonly afi: Afi;
+  readonly safi: number;
+  readonly withdrawn: Prefix[];
+}
+
+/** Expands a batch into prefix values for the general packer (allocates one object per prefix). */
+export function changesAsPrefixes(c: RibChanges): { groups: PrefixGroup[]; withdrawals: PrefixWithdrawal[] } {
+  const groups: PrefixGroup[] = [];
+  const withdrawals: PrefixWithdrawal[] = [];
+  if (c.v4 && c.v4.withdraw.length > 0) {
+    withdrawals.push({ afi: 1, safi: 1, withdrawn: c.v4.withdraw.map(ipv4FromKey) });
+  }
+  if (c.v6 && c.v6.withdraw.length > 0) {
+    withdrawals.push({ afi: 2, safi: 1, withdrawn: c.v6.withdraw.map(ipv6FromKey) });
+  }
+  if (c.v4 && c.v4.announce.length > 0) {
+    groups.push({ attributes: c.v4.attributes, nlri: c.v4.announce.map(ipv4FromKey) });
+  }
+  if (c.v6 && c.v6.announce.length > 0) {
+    groups.push({ attributes: c.v6.attributes, nlri: c.v6.announce.map(ipv6FromKey) });
+  }
+  return { groups, withdrawals };
 }
 
 /** How IPv4 prefixes travel on a session, or not at all. */
@@ -325,10 +354,10 @@ export class AdjRibOut {
    * them as held by the peer. Prefixes with identical attributes share a group.
    */
   take(desired: DesiredSet, limit: number): RibChanges {
-    const ann4: Prefix[] = [];
-    const ann6: Prefix[] = [];
-    const wd4: Prefix[] = [];
-    const wd6: Prefix[] = [];
+    const ann4: Ipv4Key[] = [];
+    const ann6: Ipv6Key[] = [];
+    const wd4: Ipv4Key[] = [];
+    const wd6: Ipv6Key[] = [];
     let count = 0;
     if (this.#full4) {
       while (count < limit) {
@@ -339,7 +368,7 @@ export class AdjRibOut {
         }
         if (!this.#sent4.has(r.value) && desired.hasV4(r.value)) {
           this.#sent4.add(r.value);
-          ann4.push(ipv4FromKey(r.value));
+          ann4.push(r.value);
           count++;
         }
       }
@@ -353,7 +382,7 @@ export class AdjRibOut {
         }
         if (!this.#sent6.has(r.value) && desired.hasV6(r.value)) {
           this.#sent6.add(r.value);
-          ann6.push(ipv6FromKey(r.value));
+          ann6.push(r.value);
           count++;
         }
       }
@@ -365,11 +394,11 @@ export class AdjRibOut {
       const have = this.#sent4.has(k);
       if (want && !have) {
         this.#sent4.add(k);
-        ann4.push(ipv4FromKey(k));
+        ann4.push(k);
         count++;
       } else if (!want && have) {
         this.#sent4.delete(k);
-        wd4.push(ipv4FromKey(k));
+        wd4.push(k);
         count++;
       }
     }
@@ -380,23 +409,20 @@ export class AdjRibOut {
       const have = this.#sent6.has(k);
       if (want && !have) {
         this.#sent6.add(k);
-        ann6.push(ipv6FromKey(k));
+        ann6.push(k);
         count++;
       } else if (!want && have) {
         this.#sent6.delete(k);
-        wd6.push(ipv6FromKey(k));
+        wd6.push(k);
         count++;
       }
     }
-    const announce: AnnounceGroup[] = [];
-    const withdraw: WithdrawGroup[] = [];
-    if (ann4.length > 0 && this.#attrs4) announce.push({ afi: 1, attributes: this.#attrs4, nlri: ann4 });
-    if (ann6.length > 0 && this.#attrs6) announce.push({ afi: 2, attributes: this.#attrs6, nlri: ann6 });
-    if (wd4.length > 0) withdraw.push({ afi: 1, mp: this.#v4mode === "mp", withdrawn: wd4 });
-    if (wd6.length > 0) withdraw.push({ afi: 2, mp: true, withdrawn: wd6 });
+    const a4 = this.#attrs4;
+    const a6 = this.#attrs6;
     return {
-      announce,
-      withdraw,
+      v4: a4 && ann4.length + wd4.length > 0 ? { attributes: a4, announce: ann4, withdraw: wd4 } : undefined,
+      v4Mp: this.#v4mode === "mp",
+      v6: a6 && ann6.length + wd6.length > 0 ? { attributes: a6, announce: ann6, withdraw: wd6 } : undefined,
       count,
       fullSyncDone: this.#full4 === undefined && this.#full6 === undefined,
     };

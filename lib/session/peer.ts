@@ -10,16 +10,24 @@ import { connectPeer } from "../transport/connect.ts";
 import type { BgpConnection } from "../transport/connection.ts";
 import { decodeMessage, encodeMessage, endOfRib, frameLength, KEEPALIVE } from "../wire/message.ts";
 import { packUpdateMessages } from "../wire/packer.ts";
+import { encodePathAttributes } from "../wire/attributes.ts";
 import type {
   BgpError,
   DecodeContext,
   Family,
   Message,
   NotificationMessage,
+  PathAttributes,
   UpdateMessage,
 } from "../wire/types.ts";
 import { DEFAULT_DECODE_CONTEXT, ErrorCode, MessageType } from "../wire/types.ts";
-import { AdjRibOut, type DesiredDelta, type DesiredSet, type PeerRouteContext } from "./adj_rib_out.ts";
+import {
+  AdjRibOut,
+  changesAsPrefixes,
+  type DesiredDelta,
+  type DesiredSet,
+  type PeerRouteContext,
+} from "./adj_rib_out.ts";
 import {
   type FsmAction,
   type FsmConfig,
@@ -31,6 +39,7 @@ import {
   step,
   type TimerName,
 } from "./fsm.ts";
+import { ipv4UpdateMessages } from "./ipv4_updates.ts";
 import { buildOpen, type LocalOpenConfig, type Negotiated, validateOpen } from "./open_policy.ts";
 
 /** Log levels of the injected logger. */
@@ -157,6 +166,8 @@ export class Peer {
   #sending = false;
   #sendAgain = false;
   #eorSent = false;
+  #v4AttrsFor: PathAttributes | undefined;
+  #v4AttrBytes: Uint8Array = new Uint8Array(0);
   #eorFamilies: Family[] = [];
   #refreshFamilies: Family[] = [];
   #flaps = 0;
@@ -606,6 +617,36 @@ export class Peer {
     this.#kickSender();
   }
 
+  /**
+   * Writes UPDATEs, coalescing messages that are contiguous views of one chunk into one write. Returns
+   * true when the connection's buffer is full (the caller awaits drained()).
+   */
+  #writeMessages(conn: BgpConnection, messages: Iterable<Uint8Array>): boolean {
+    let full = false;
+    let run: Uint8Array | undefined;
+    let runStart = 0;
+    let runEnd = 0;
+    const flush = () => {
+      if (run !== undefined && !conn.write(new Uint8Array(run.buffer, runStart, runEnd - runStart))) {
+        full = true;
+      }
+      run = undefined;
+    };
+    for (const bytes of messages) {
+      this.#sent.update++;
+      if (run !== undefined && bytes.buffer === run.buffer && bytes.byteOffset === runEnd) {
+        runEnd += bytes.length;
+        continue;
+      }
+      flush();
+      run = bytes;
+      runStart = bytes.byteOffset;
+      runEnd = bytes.byteOffset + bytes.length;
+    }
+    flush();
+    return full;
+  }
+
   #routeRefresh(family: Family): void {
     const rib = this.#rib;
     if (!rib) return;
@@ -640,35 +681,37 @@ export class Peer {
       let withdrawn = 0;
       while (rib.pending && this.#rib === rib) {
         const changes = rib.take(this.#opts.desired, batch);
-        for (const g of changes.announce) announced += g.nlri.length;
-        for (const g of changes.withdraw) withdrawn += g.withdrawn.length;
-        let full = false;
-        // The packer's messages are views into shared chunks; contiguous ones go out as one write.
-        let run: Uint8Array | undefined;
-        let runEnd = 0;
-        let runStart = 0;
-        const flush = () => {
-          if (run !== undefined && !conn.write(new Uint8Array(run.buffer, runStart, runEnd - runStart))) {
-            full = true;
-          }
-          run = undefined;
-        };
-        const messages = packUpdateMessages({
-          groups: changes.announce,
-          withdrawals: changes.withdraw.map((w) => ({ afi: w.afi, safi: 1, withdrawn: w.withdrawn })),
-        }, { ...this.#ctx, ipv4NextHopIsIpv6: this.#negotiated?.extendedNextHop });
-        for (const bytes of messages) {
-          this.#sent.update++;
-          if (run !== undefined && bytes.buffer === run.buffer && bytes.byteOffset === runEnd) {
-            runEnd += bytes.length;
-            continue;
-          }
-          flush();
-          run = bytes;
-          runStart = bytes.byteOffset;
-          runEnd = bytes.byteOffset + bytes.length;
+        for (const f of [changes.v4, changes.v6]) {
+          announced += f?.announce.length ?? 0;
+          withdrawn += f?.withdraw.length ?? 0;
         }
-        flush();
+        let full = false;
+        const v4 = changes.v4;
+        if (v4 && !changes.v4Mp) {
+          // The hot path: IPv4 NLRI written straight from the compact keys.
+          if (this.#v4AttrsFor !== v4.attributes) {
+            this.#v4AttrsFor = v4.attributes;
+            this.#v4AttrBytes = encodePathAttributes(v4.attributes, this.#ctx);
+          }
+          const msgs = ipv4UpdateMessages(
+            this.#v4AttrBytes,
+            v4.announce,
+            v4.withdraw,
+            this.#ctx.maxMessageSize,
+          );
+          if (this.#writeMessages(conn, msgs)) full = true;
+        }
+        if (changes.v6 || (v4 && changes.v4Mp)) {
+          const { groups, withdrawals } = changesAsPrefixes({
+            ...changes,
+            v4: changes.v4Mp ? v4 : undefined,
+          });
+          const msgs = packUpdateMessages({ groups, withdrawals }, {
+            ...this.#ctx,
+            ipv4NextHopIsIpv6: changes.v4Mp,
+          });
+          if (this.#writeMessages(conn, msgs)) full = true;
+        }
         if (this.#rib !== rib) return;
         if (full) await conn.drained();
         if (this.#rib !== rib || conn.closed) return;

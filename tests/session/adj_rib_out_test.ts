@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import {
   AdjRibOut,
+  changesAsPrefixes,
   DesiredSet,
   ipv4FromKey,
   ipv4Key,
@@ -20,9 +21,10 @@ const EBGP4: PeerRouteContext = {
 };
 
 function texts(c: RibChanges): { announce: string[]; withdraw: string[] } {
+  const { groups, withdrawals } = changesAsPrefixes(c);
   return {
-    announce: c.announce.flatMap((g) => g.nlri.map(prefixToString)).sort(),
-    withdraw: c.withdraw.flatMap((g) => g.withdrawn.map(prefixToString)).sort(),
+    announce: groups.flatMap((g) => g.nlri.map(prefixToString)).sort(),
+    withdraw: withdrawals.flatMap((g) => g.withdrawn.map(prefixToString)).sort(),
   };
 }
 
@@ -64,8 +66,8 @@ Deno.test("AdjRibOut sends the full table on eBGP with AS_PATH [our AS] and our 
   rib.startFullSync(d);
   const c = rib.take(d, 1000);
   assertEquals(texts(c), { announce: ["198.51.100.0/24", "203.0.113.0/24"], withdraw: [] });
-  assertEquals(c.announce.length, 1);
-  assertEquals(c.announce[0].attributes, {
+  assertEquals(c.v4Mp, false);
+  assertEquals(c.v4?.attributes, {
     origin: 0,
     asPath: [{ type: 2, asns: [65001] }],
     nextHop: "10.99.0.1",
@@ -79,7 +81,7 @@ Deno.test("AdjRibOut sends an empty AS_PATH and LOCAL_PREF 100 on iBGP", () => {
   const d = desired("203.0.113.0/24");
   const rib = new AdjRibOut({ ...EBGP4, internal: true });
   rib.startFullSync(d);
-  assertEquals(rib.take(d, 10).announce[0].attributes, {
+  assertEquals(rib.take(d, 10).v4?.attributes, {
     origin: 0,
     asPath: [],
     localPref: 100,
@@ -99,8 +101,8 @@ Deno.test("AdjRibOut sends IPv6 prefixes in MP_REACH_NLRI with the IPv6 next hop
   rib.startFullSync(d);
   const c = rib.take(d, 10);
   assertEquals(texts(c).announce, ["2001:db8::/32"]);
-  assertEquals(c.announce[0].attributes.mpReach, { afi: 2, safi: 1, nextHops: ["fd99::1"], nlri: [] });
-  assertEquals(c.announce[0].attributes.nextHop, undefined);
+  assertEquals(c.v6?.attributes.mpReach, { afi: 2, safi: 1, nextHops: ["fd99::1"], nlri: [] });
+  assertEquals(c.v6?.attributes.nextHop, undefined);
 });
 
 Deno.test("AdjRibOut sends IPv4 over an IPv6 session only with extended next hop", () => {
@@ -113,12 +115,17 @@ Deno.test("AdjRibOut sends IPv4 over an IPv6 session only with extended next hop
   withEnh.startFullSync(d);
   const c = withEnh.take(d, 10);
   assertEquals(texts(c).announce, ["2001:db8::/32", "203.0.113.0/24"]);
-  const v4 = c.announce.find((g) => g.afi === 1)!;
-  assertEquals(v4.attributes.mpReach, { afi: 1, safi: 1, nextHops: ["fd99::1"], nlri: [] });
+  assertEquals(c.v4Mp, true);
+  assertEquals(c.v4?.attributes.mpReach, { afi: 1, safi: 1, nextHops: ["fd99::1"], nlri: [] });
   d.replace(["2001:db8::/32"]);
   withEnh.noteChanged({ v4: [ipv4Key(new Uint8Array([203, 0, 113, 0]), 24)], v6: [], invalid: [] });
   const w = withEnh.take(d, 10);
-  assertEquals(w.withdraw, [{ afi: 1, mp: true, withdrawn: [parsePrefix("203.0.113.0/24")!] }]);
+  assertEquals(changesAsPrefixes(w).withdrawals, [{
+    afi: 1,
+    safi: 1,
+    withdrawn: [parsePrefix("203.0.113.0/24")!],
+  }]);
+  assertEquals(w.v4Mp, true);
 });
 
 Deno.test("AdjRibOut sends only the difference after a change of the desired set", () => {
@@ -129,7 +136,6 @@ Deno.test("AdjRibOut sends only the difference after a change of the desired set
   rib.noteChanged(d.replace(["203.0.113.0/24", "198.51.100.128/25"]));
   const c = rib.take(d, 1000);
   assertEquals(texts(c), { announce: ["198.51.100.128/25"], withdraw: ["198.51.100.0/24"] });
-  assertEquals(c.withdraw[0].mp, false);
   assertEquals(rib.take(d, 1000).count, 0);
 });
 
@@ -159,7 +165,7 @@ Deno.test("AdjRibOut takes the table in bounded batches and reports the end of t
   for (;;) {
     const c = rib.take(d, 1000);
     batches++;
-    for (const g of c.announce) for (const p of g.nlri) seen.add(prefixToString(p));
+    for (const p of texts(c).announce) seen.add(p);
     assert(c.count <= 1000);
     if (c.fullSyncDone) break;
     assert(batches < 10);
