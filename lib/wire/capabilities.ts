@@ -6,9 +6,10 @@
  */
 
 import { type Afi, type Capability, CapabilityCode } from "./types.ts";
+import { isValidUtf8 } from "./utf8.ts";
 import { WireWriter } from "./writer.ts";
 
-const utf8 = new TextDecoder("utf-8", { fatal: false });
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 function u16(b: Uint8Array, i: number): number {
@@ -94,10 +95,14 @@ export function decodeCapability(code: number, v: Uint8Array): Capability {
       if (1 + hl + 1 > v.length) return raw();
       const dl = v[1 + hl];
       if (2 + hl + dl !== v.length) return raw();
+      const host = v.subarray(1, 1 + hl);
+      const domain = v.subarray(2 + hl, 2 + hl + dl);
+      // Text that is not UTF-8 stays raw, so re-encoding gives back the same octets.
+      if (!isValidUtf8(host) || !isValidUtf8(domain)) return raw();
       return {
         code: 73,
-        hostname: utf8.decode(v.subarray(1, 1 + hl)),
-        domain: utf8.decode(v.subarray(2 + hl, 2 + hl + dl)),
+        hostname: utf8.decode(host),
+        domain: utf8.decode(domain),
       };
     }
     default:
