@@ -187,10 +187,12 @@ export class BgpdumpTextSink implements RouteSink {
   #head = new LineBuffer(undefined, 256);
   #headKey: [string, string, string, string] = ["", "", "", ""];
   #headAs = -1;
+  #headView: Uint8Array = new Uint8Array(0);
   /** Everything after the prefix (and path identifier) of the previous route line. */
   #tail = new LineBuffer(undefined, 1024);
   #tailFields: RouteFields | undefined;
   #tailType = "";
+  #tailView: Uint8Array = new Uint8Array(0);
   #v4 = new Uint8Array(4);
   #v6 = new Uint8Array(16);
 
@@ -228,8 +230,9 @@ export class BgpdumpTextSink implements RouteSink {
       h.byte(PIPE);
       h.uint(peerAs);
       h.byte(PIPE);
+      this.#headView = h.view();
     }
-    return h.view();
+    return this.#headView;
   }
 
   #prefix(p: PrefixView, pathId: number | undefined): void {
@@ -275,8 +278,9 @@ export class BgpdumpTextSink implements RouteSink {
       this.#tailType = type;
       this.#tail.reset();
       renderTail(this.#tail, type, fields);
+      this.#tailView = this.#tail.view();
     }
-    this.#out.bytes(this.#tail.view());
+    this.#out.bytes(this.#tailView);
   }
 }
 

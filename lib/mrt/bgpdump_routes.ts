@@ -12,7 +12,7 @@
  * @module
  */
 
-import { decodePathAttributes } from "../wire/attributes.ts";
+import { decodePathAttributeRange } from "../wire/attributes.ts";
 import { countPrefixRange } from "../wire/nlri.ts";
 import type { DecodeContext, Family, PathAttributes, Prefix } from "../wire/types.ts";
 import { type PrefixView, routeFields, type RouteSink } from "./bgpdump_format.ts";
@@ -81,6 +81,9 @@ export class BgpdumpRouteLister {
   #warn: (warning: RecordWarning) => void;
   #peers: readonly IndexedPeer[] | undefined;
   #offset = 0;
+  #lastTimestamp = -1;
+  #lastMicroseconds = -1;
+  #lastTime = "";
   /** One prefix view, refilled for every printed prefix. */
   #view: PrefixView = { afi: 1, length: 0, bytes: new Uint8Array(0), offset: 0 };
 
@@ -93,7 +96,7 @@ export class BgpdumpRouteLister {
   add(record: MrtRecord): void {
     this.#offset = record.offset;
     const body = decodeMrtBody(record);
-    const time = timeText(record);
+    const time = this.#timeText(record);
     switch (body.kind) {
       case "bgp4mp-state":
         this.#sink.state(
@@ -118,7 +121,18 @@ export class BgpdumpRouteLister {
         this.#tableDump(body, time);
         return;
       case "legacy-update":
-        this.#update("BGP", time, body.peerIp, body.peerAs, body.update, false, false, true);
+        this.#update(
+          "BGP",
+          time,
+          body.peerIp,
+          body.peerAs,
+          body.update,
+          0,
+          body.update.length,
+          false,
+          false,
+          true,
+        );
         return;
       case "legacy-state":
         this.#sink.state("BGP", time, body.peerIp, body.peerAs, body.oldState, body.newState);
@@ -129,6 +143,18 @@ export class BgpdumpRouteLister {
         this.#warning(body.reason);
         return;
     }
+  }
+
+  /** The time field, reused while consecutive records share their timestamp. */
+  #timeText(record: MrtRecord): string {
+    // Only BGP4MP_ET lines show microseconds, so other types get a key no microsecond value can take.
+    const micro = record.type === MrtType.BGP4MP_ET ? record.microseconds : -2;
+    if (record.timestamp !== this.#lastTimestamp || micro !== this.#lastMicroseconds) {
+      this.#lastTimestamp = record.timestamp;
+      this.#lastMicroseconds = micro;
+      this.#lastTime = timeText(record);
+    }
+    return this.#lastTime;
   }
 
   #warning(reason: string): void {
@@ -154,32 +180,24 @@ export class BgpdumpRouteLister {
     let type = record.type === MrtType.BGP4MP_ET ? "BGP4MP_ET" : "BGP4MP";
     if (m.local) type += "_LOCAL";
     if (m.addPath) type += "_AP";
-    this.#update(
-      type,
-      time,
-      m.peerIp,
-      m.peerAs,
-      msg.subarray(BGP_HEADER_LENGTH, end),
-      m.as4,
-      m.addPath,
-      false,
-    );
+    this.#update(type, time, m.peerIp, m.peerAs, msg, BGP_HEADER_LENGTH, end, m.as4, m.addPath, false);
   }
 
-  /** Lists the routes of an UPDATE body (RFC 4271 §4.3), from its Withdrawn Routes Length on. */
+  /** Lists the routes of the UPDATE body `u[start..n)` (RFC 4271 §4.3), from Withdrawn Routes Length on. */
   #update(
     type: string,
     time: string,
     peer: string,
     peerAs: number,
     u: Uint8Array,
+    start: number,
+    n: number,
     fourOctetAs: boolean,
     addPath: boolean,
     classicOnly: boolean,
   ): void {
-    const n = u.length;
-    const withdrawnLength = n >= 2 ? (u[0] << 8) | u[1] : 0;
-    let i = Math.min(n, 2);
+    const withdrawnLength = start + 2 <= n ? (u[start] << 8) | u[start + 1] : 0;
+    let i = Math.min(n, start + 2);
     const withdrawnStart = i;
     const withdrawnEnd = Math.min(n, i + withdrawnLength);
     i = withdrawnEnd;
@@ -187,7 +205,7 @@ export class BgpdumpRouteLister {
     i = Math.min(n, i + 2);
     const attrEnd = Math.min(n, i + attrLength);
     if (i + attrLength > n) this.#warning("UPDATE path attributes are truncated");
-    const attrBytes = u.subarray(i, attrEnd);
+    const attrStart = i;
     const sink = this.#sink;
     const view = this.#view;
     view.afi = 1;
@@ -206,7 +224,7 @@ export class BgpdumpRouteLister {
       at += 1 + ((u[at] + 7) >> 3);
       sink.withdraw(type, time, peer, peerAs, view, pathId);
     }
-    const attrs = this.#attributes(attrBytes, contextFor(fourOctetAs, addPath), false);
+    const attrs = this.#attributes(u, attrStart, attrEnd, contextFor(fourOctetAs, addPath), false);
     const unreach = attrs.mpUnreach;
     if (!classicOnly && unreach && listedFamily(unreach.afi, unreach.safi)) {
       const list = unreach.withdrawn;
@@ -276,9 +294,17 @@ export class BgpdumpRouteLister {
     return good;
   }
 
-  #attributes(bytes: Uint8Array, ctx: DecodeContext, mrtRibEntry: boolean): PathAttributes {
-    const { attributes, errors } = decodePathAttributes(
+  #attributes(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    ctx: DecodeContext,
+    mrtRibEntry: boolean,
+  ): PathAttributes {
+    const { attributes, errors } = decodePathAttributeRange(
       bytes,
+      start,
+      end,
       ctx,
       mrtRibEntry ? { mrtRibEntry } : undefined,
     );
@@ -302,7 +328,7 @@ export class BgpdumpRouteLister {
         this.#warning(`RIB entry refers to peer ${e.peerIndex}, beyond the PEER_INDEX_TABLE`);
         continue;
       }
-      const attrs = this.#attributes(e.attributes, ctx, true);
+      const attrs = this.#attributes(e.attributes, 0, e.attributes.length, ctx, true);
       this.#sink.route(
         type,
         time,
@@ -317,7 +343,7 @@ export class BgpdumpRouteLister {
   }
 
   #tableDump(t: TableDumpRoute, time: string): void {
-    const attrs = this.#attributes(t.attributes, contextFor(false, false), false);
+    const attrs = this.#attributes(t.attributes, 0, t.attributes.length, contextFor(false, false), false);
     const prefix: PrefixView = { afi: t.afi, length: t.prefixLength, bytes: t.prefix, offset: 0 };
     this.#sink.route(
       "TABLE_DUMP",

@@ -61,7 +61,7 @@ export class LineBuffer {
   bytes(data: Uint8Array): void {
     const n = data.length;
     this.#room(n);
-    if (n < 64) {
+    if (n < 16) {
       const buf = this.#buf;
       let pos = this.#pos;
       for (let i = 0; i < n; i++) buf[pos++] = data[i];
@@ -70,6 +70,17 @@ export class LineBuffer {
       this.#buf.set(data, this.#pos);
       this.#pos += n;
     }
+  }
+
+  /** Appends the bytes buffered in `src` (a scratch buffer holding a pre-rendered part of a line). */
+  append(src: LineBuffer): void {
+    const n = src.#pos;
+    this.#room(n);
+    const from = src.#buf;
+    const buf = this.#buf;
+    let pos = this.#pos;
+    for (let i = 0; i < n; i++) buf[pos++] = from[i];
+    this.#pos = pos;
   }
 
   /** Writes one byte (a separator such as `|` or `\n`). */

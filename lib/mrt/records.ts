@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ipv4ToString as ipv4Text, ipv6ToString as ipv6Text } from "../wire/address.ts";
+import { ipv4ToString, ipv6ToString as ipv6Text } from "../wire/address.ts";
 import { MrtType } from "./reader.ts";
 import type { MrtRecord } from "./reader.ts";
 
@@ -186,6 +186,23 @@ const QUIET: QuietRecord = { kind: "quiet" };
 
 function undecoded(reason: string): UndecodedRecord {
   return { kind: "undecoded", reason };
+}
+
+/**
+ * Text of IPv4 addresses seen so far: a dump names the same few hundred peers again and again, so their
+ * text is built once. Cleared when it grows large, which keeps it bounded on any input.
+ */
+const ipv4Texts = new Map<number, string>();
+
+function ipv4Text(b: Uint8Array, i: number): string {
+  const key = ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+  let text = ipv4Texts.get(key);
+  if (text === undefined) {
+    if (ipv4Texts.size >= 65536) ipv4Texts.clear();
+    text = ipv4ToString(b, i);
+    ipv4Texts.set(key, text);
+  }
+  return text;
 }
 
 function u16(b: Uint8Array, i: number): number {
