@@ -1,0 +1,469 @@
+/**
+ * Static mode: Kubernetes objects read from files (`--objects-file PATH`, repeatable) instead of an API
+ * server, through the same converters and into the same {@linkcode DesiredState}.
+ *
+ * A file holds JSON (a single object, an array, or a `List`) or YAML (one or many documents separated by
+ * `---`, each an object or a `List`/`*List`). Pods, Subnets, Services, EndpointSlices and IptablesEIPs are
+ * read; VpcNatGateways and any other kind are counted as ignored. YAML is read document by document as
+ * the file streams in, so a file of 100,000 Pods is never held whole in memory.
+ *
+ * Reloads (on a change of a file, debounced, or on an explicit `reload()`, which main.ts calls on SIGHUP)
+ * apply only the difference to the state: upserts of new or changed objects, deletes of vanished ones.
+ * A file that cannot be read or parsed keeps contributing what it held before; an object that fails to
+ * convert but can be identified keeps its previous version. Every problem goes to the injected logger.
+ *
+ * @example
+ * ```ts
+ * import { DesiredState } from "./desired_state.ts";
+ * import { watchObjectsFiles } from "./objects_file.ts";
+ * const state = new DesiredState({
+ *   nodeName: "node-1",
+ *   announceClusterIp: true,
+ *   announceLbIp: false,
+ *   natGwMode: false,
+ *   gatewayName: "",
+ * });
+ * const files = watchObjectsFiles(["manifests/examples/objects.yaml"], state, { logger: console });
+ * const report = await files.ready;
+ * console.log(report.upserted, state.prefixes());
+ * Deno.addSignalListener("SIGHUP", () => void files.reload());
+ * ```
+ *
+ * @module
+ */
+
+import { loadAllYaml } from "@kubernetes/client-node/dist/yaml.js";
+import { resolve } from "node:path";
+import type { DesiredState } from "./desired_state.ts";
+import {
+  type AnyRecord,
+  CONVERTERS,
+  createIntern,
+  type Intern,
+  isRecordKind,
+  type RecordKind,
+  sameRecord,
+} from "./records.ts";
+
+/** Where problems and summaries go. `console` fits. */
+export interface ObjectsLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What one file yielded. */
+export interface ParsedObjects {
+  /** Objects converted, in file order. */
+  readonly records: AnyRecord[];
+  /** Objects that failed to convert but were identifiable: their previous version is kept. */
+  readonly kept: { readonly kind: RecordKind; readonly key: string }[];
+  /** Objects of kinds the policy does not read. */
+  ignored: number;
+  /** Problems with single objects or fields, to log. */
+  readonly problems: string[];
+  /** Set when the file as a whole is unusable (unreadable, bad JSON or YAML): nothing of it is applied. */
+  fatal?: string;
+}
+
+/** The outcome of a load or reload. */
+export interface ReloadReport {
+  readonly upserted: number;
+  readonly deleted: number;
+  readonly unchanged: number;
+  /** Files that could not be used; what they held before stays applied. */
+  readonly badFiles: string[];
+  readonly problems: string[];
+}
+
+/** Options of {@linkcode ObjectsFiles}. */
+export interface ObjectsFilesOptions {
+  /** Default: a logger that drops everything. */
+  readonly logger?: ObjectsLogger;
+  /** Quiet period after a file event before reloading; default 100 ms. */
+  readonly debounceMs?: number;
+  /** Most problems logged per reload; default 50. */
+  readonly maxLoggedProblems?: number;
+}
+
+/** Deepest `List` nesting followed. */
+const MAX_LIST_DEPTH = 2;
+
+function emptyParse(): ParsedObjects {
+  return { records: [], kept: [], ignored: 0, problems: [] };
+}
+
+/** Adds the objects in one parsed document (an object, an array, or a List) to `out`. */
+function collect(
+  value: unknown,
+  where: string,
+  out: ParsedObjects,
+  intern: Intern,
+  depth = 0,
+  itemKind?: string,
+): void {
+  if (value === null || value === undefined) return;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => collect(item, `${where} item ${i}`, out, intern, depth + 1, itemKind));
+    return;
+  }
+  if (typeof value !== "object") {
+    out.problems.push(`${where}: not an object`);
+    return;
+  }
+  let obj = value as Record<string, unknown>;
+  const kind = obj.kind ?? itemKind;
+  if (typeof kind === "string" && kind.endsWith("List") && Array.isArray(obj.items)) {
+    if (depth >= MAX_LIST_DEPTH) {
+      out.problems.push(`${where}: List nested too deep`);
+      return;
+    }
+    // Items of a typed list (PodList) may omit their kind, as API server responses do.
+    const inner = kind === "List" ? undefined : kind.slice(0, -"List".length);
+    obj.items.forEach((item, i) => collect(item, `${where} item ${i}`, out, intern, depth + 1, inner));
+    return;
+  }
+  if (!isRecordKind(kind)) {
+    out.ignored++;
+    return;
+  }
+  if (obj.kind === undefined) obj = { ...obj, kind };
+  const converted = CONVERTERS[kind](obj, intern);
+  if ("skip" in converted) {
+    const name = converted.key === undefined ? "" : ` ${converted.key}`;
+    out.problems.push(`${where}: ${kind}${name} skipped: ${converted.skip}`);
+    if (converted.key !== undefined) out.kept.push({ kind, key: converted.key });
+    return;
+  }
+  for (const warning of converted.warnings) {
+    out.problems.push(`${where}: ${kind} ${converted.key}: ${warning}`);
+  }
+  out.records.push(converted);
+}
+
+/**
+ * Parses a whole file's text: JSON when it starts with `{` or `[`, YAML otherwise. Pure; used for small
+ * texts and by tests. {@linkcode readObjectsFile} streams YAML instead.
+ */
+export function parseObjectsText(
+  text: string,
+  name = "<text>",
+  intern: Intern = createIntern(),
+): ParsedObjects {
+  const out = emptyParse();
+  if (/^\s*[[{]/.test(text)) {
+    try {
+      collect(JSON.parse(text), name, out, intern);
+    } catch (error) {
+      out.fatal = `${name}: invalid JSON: ${messageOf(error)}`;
+    }
+    return out;
+  }
+  const splitter = new YamlDocuments((doc, index) =>
+    parseYamlDocument(doc, `${name} document ${index}`, out, intern)
+  );
+  splitter.push(text);
+  splitter.end();
+  return out;
+}
+
+function parseYamlDocument(doc: string, where: string, out: ParsedObjects, intern: Intern): void {
+  if (out.fatal !== undefined) return;
+  try {
+    for (const value of loadAllYaml(doc)) collect(value, where, out, intern);
+  } catch (error) {
+    // js-yaml syntax errors, and the client's schema errors (a list where a map belongs, ...).
+    out.fatal = `${where}: invalid YAML: ${messageOf(error)}`;
+  }
+}
+
+/**
+ * Reads one file. YAML streams document by document; JSON (a `.json` name or a first byte of `{`/`[`)
+ * is parsed whole.
+ */
+export async function readObjectsFile(path: string, intern: Intern = createIntern()): Promise<ParsedObjects> {
+  const out = emptyParse();
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    out.fatal = `${path}: cannot open: ${messageOf(error)}`;
+    return out;
+  }
+  const splitter = new YamlDocuments((doc, index) =>
+    parseYamlDocument(doc, `${path} document ${index}`, out, intern)
+  );
+  let json: string[] | undefined = path.endsWith(".json") ? [] : undefined;
+  let first = true;
+  try {
+    for await (const chunk of file.readable.pipeThrough(new TextDecoderStream())) {
+      if (first && chunk.trim() !== "") {
+        first = false;
+        if (/^\s*[[{]/.test(chunk)) json ??= [];
+      }
+      if (json !== undefined) json.push(chunk);
+      else splitter.push(chunk);
+      if (out.fatal !== undefined) break;
+    }
+  } catch (error) {
+    out.fatal = `${path}: cannot read: ${messageOf(error)}`;
+    return out;
+  }
+  if (json !== undefined) {
+    const parsed = parseObjectsText(json.join(""), path, intern);
+    json = undefined;
+    return parsed;
+  }
+  splitter.end();
+  return out;
+}
+
+/**
+ * Splits streamed YAML text into documents at `---` and `...` marker lines (YAML 1.2 §9.1: a marker at
+ * the start of a line always ends the document, even inside a block scalar), so each document can be
+ * parsed and dropped before the next one is read.
+ */
+class YamlDocuments {
+  #lines: string[] = [];
+  #rest = "";
+  #index = 0;
+  #onlyDirectives = true;
+  readonly #emit: (doc: string, index: number) => void;
+
+  constructor(emit: (doc: string, index: number) => void) {
+    this.#emit = emit;
+  }
+
+  push(text: string): void {
+    const parts = (this.#rest + text).split("\n");
+    this.#rest = parts.pop()!;
+    for (const line of parts) this.#line(line);
+  }
+
+  end(): void {
+    if (this.#rest !== "") this.#line(this.#rest);
+    this.#rest = "";
+    this.#finish();
+  }
+
+  #line(raw: string): void {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (/^---(\s|$)/.test(line)) {
+      // Directives (%YAML, %TAG) belong to the document that this marker starts.
+      if (!this.#onlyDirectives) this.#finish();
+      this.#lines.push(line);
+      this.#onlyDirectives = false;
+      return;
+    }
+    if (/^\.\.\.(\s|$)/.test(line)) {
+      this.#finish();
+      return;
+    }
+    if (this.#onlyDirectives && !/^\s*(#.*)?$/.test(line) && !line.startsWith("%")) {
+      this.#onlyDirectives = false;
+    }
+    this.#lines.push(line);
+  }
+
+  #finish(): void {
+    const lines = this.#lines;
+    this.#lines = [];
+    this.#onlyDirectives = true;
+    if (lines.every((l) => /^\s*(#.*)?$/.test(l) || /^---\s*(#.*)?$/.test(l))) return;
+    this.#emit(lines.join("\n"), this.#index++);
+  }
+}
+
+function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const line = text.split("\n")[0];
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+const silent: ObjectsLogger = { info() {}, warn() {} };
+
+function idOf(kind: RecordKind, key: string): string {
+  return `${kind}/${key}`;
+}
+
+/** The objects of a set of files, applied to a {@linkcode DesiredState} and kept in step with the files. */
+export class ObjectsFiles {
+  readonly #paths: readonly string[];
+  readonly #state: DesiredState;
+  readonly #logger: ObjectsLogger;
+  readonly #debounceMs: number;
+  readonly #maxLogged: number;
+  /** Path → the records that file contributes. */
+  #byFile = new Map<string, readonly AnyRecord[]>();
+  #running: Promise<ReloadReport> | undefined;
+  #again = false;
+  #watcher: Deno.FsWatcher | undefined;
+  #debounce: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  /** Prepares to read `paths` into `state`; nothing is read until {@linkcode reload}. */
+  constructor(paths: readonly string[], state: DesiredState, options: ObjectsFilesOptions = {}) {
+    this.#paths = paths.map((p) => resolve(p));
+    this.#state = state;
+    this.#logger = options.logger ?? silent;
+    this.#debounceMs = options.debounceMs ?? 100;
+    this.#maxLogged = options.maxLoggedProblems ?? 50;
+  }
+
+  /**
+   * Reads every file again and applies the difference. Calls made while a reload runs are folded into
+   * one more reload after it.
+   */
+  reload(): Promise<ReloadReport> {
+    if (this.#running !== undefined) {
+      // The running loop reads the files once more before it settles.
+      this.#again = true;
+      return this.#running;
+    }
+    const run = async (): Promise<ReloadReport> => {
+      let report: ReloadReport;
+      do {
+        this.#again = false;
+        report = await this.#reloadOnce();
+      } while (this.#again && !this.#closed);
+      return report;
+    };
+    this.#running = run().finally(() => this.#running = undefined);
+    return this.#running;
+  }
+
+  /** Starts watching the files' directories; a change to one of the files triggers a debounced reload. */
+  watch(): void {
+    if (this.#watcher !== undefined || this.#closed) return;
+    const dirs = [...new Set(this.#paths.map((p) => p.slice(0, p.lastIndexOf("/")) || "/"))];
+    const wanted = new Set(this.#paths);
+    // Watch directories, not files: editors and kubectl-style tools replace files by rename.
+    this.#watcher = Deno.watchFs(dirs, { recursive: false });
+    const watcher = this.#watcher;
+    (async () => {
+      try {
+        for await (const event of watcher) {
+          if (event.paths.some((p) => wanted.has(resolve(p)))) this.#schedule();
+        }
+      } catch (error) {
+        if (!this.#closed) this.#logger.warn("objects files: watching stopped", { error: messageOf(error) });
+      }
+    })();
+  }
+
+  /** Stops watching. The state keeps what was applied. */
+  close(): void {
+    this.#closed = true;
+    if (this.#debounce !== undefined) clearTimeout(this.#debounce);
+    this.#debounce = undefined;
+    try {
+      this.#watcher?.close();
+    } catch {
+      // Already closed.
+    }
+    this.#watcher = undefined;
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    if (this.#debounce !== undefined) clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => {
+      this.#debounce = undefined;
+      this.reload().catch((error) =>
+        this.#logger.warn("objects files: reload failed", { error: messageOf(error) })
+      );
+    }, this.#debounceMs);
+  }
+
+  async #reloadOnce(): Promise<ReloadReport> {
+    const previous = this.#byFile;
+    const next = new Map<string, readonly AnyRecord[]>();
+    const badFiles: string[] = [];
+    const problems: string[] = [];
+    // One intern table per reload: records of one load share their node, Subnet and provider strings.
+    const intern = createIntern();
+    for (const path of this.#paths) {
+      const parsed = await readObjectsFile(path, intern);
+      problems.push(...parsed.problems);
+      const old = previous.get(path);
+      if (parsed.fatal !== undefined) {
+        badFiles.push(path);
+        problems.push(`${parsed.fatal}; keeping what the file held before`);
+        if (old !== undefined) next.set(path, old);
+        continue;
+      }
+      const records = parsed.records;
+      if (parsed.kept.length > 0 && old !== undefined) {
+        const present = new Set(records.map((r) => idOf(r.kind, r.key)));
+        const oldById = new Map(old.map((r) => [idOf(r.kind, r.key), r]));
+        for (const { kind, key } of parsed.kept) {
+          const before = oldById.get(idOf(kind, key));
+          if (before !== undefined && !present.has(idOf(kind, key))) {
+            records.push(before);
+            problems.push(`${path}: keeping the previous version of ${kind} ${key}`);
+          }
+        }
+      }
+      if (parsed.ignored > 0) {
+        this.#logger.info("objects files: ignored objects of other kinds", { path, count: parsed.ignored });
+      }
+      next.set(path, records);
+    }
+    // Later objects win, within a file and across files, as with kubectl apply of the files in order.
+    const union = new Map<string, AnyRecord>();
+    for (const [path, records] of next) {
+      for (const record of records) {
+        const id = idOf(record.kind, record.key);
+        if (union.has(id)) {
+          problems.push(`${path}: ${record.kind} ${record.key} appears more than once; the last wins`);
+        }
+        union.set(id, record);
+      }
+    }
+    let deleted = 0, upserted = 0, unchanged = 0;
+    for (const records of previous.values()) {
+      for (const record of records) {
+        if (union.has(idOf(record.kind, record.key))) continue;
+        if (this.#state.get(record.kind, record.key) === undefined) continue;
+        this.#state.delete(record.kind, record.key);
+        deleted++;
+      }
+    }
+    for (const record of union.values()) {
+      const held = this.#state.get(record.kind, record.key);
+      if (held !== undefined && sameRecord(held, record)) {
+        unchanged++;
+      } else {
+        this.#state.upsert(record);
+        upserted++;
+      }
+    }
+    union.clear();
+    // Keep the records the state holds, so that unchanged objects are not held twice.
+    for (const [path, records] of next) {
+      if (records === previous.get(path)) continue;
+      next.set(path, records.map((r) => this.#state.get(r.kind, r.key) ?? r));
+    }
+    this.#byFile = next;
+    problems.slice(0, this.#maxLogged).forEach((p) => this.#logger.warn(`objects files: ${p}`));
+    if (problems.length > this.#maxLogged) {
+      this.#logger.warn(`objects files: ${problems.length - this.#maxLogged} more problems not shown`);
+    }
+    this.#logger.info("objects files: loaded", { files: this.#paths.length, upserted, deleted, unchanged });
+    return { upserted, deleted, unchanged, badFiles, problems };
+  }
+}
+
+/**
+ * Loads `paths` into `state` and watches them. `ready` resolves with the first load's report; call
+ * `reload()` on SIGHUP and `close()` on shutdown.
+ */
+export function watchObjectsFiles(
+  paths: readonly string[],
+  state: DesiredState,
+  options: ObjectsFilesOptions & { readonly watch?: boolean } = {},
+): { ready: Promise<ReloadReport>; reload(): Promise<ReloadReport>; close(): void } {
+  const files = new ObjectsFiles(paths, state, options);
+  const ready = files.reload();
+  if (options.watch !== false) files.watch();
+  return { ready, reload: () => files.reload(), close: () => files.close() };
+}
