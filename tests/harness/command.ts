@@ -68,8 +68,13 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
   try {
     if (options.stdin !== undefined) {
       const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(options.stdin));
-      await writer.close();
+      try {
+        await writer.write(new TextEncoder().encode(options.stdin));
+        await writer.close();
+      } catch (error) {
+        // The command exited without reading all of its input: its exit status tells what went wrong.
+        if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      }
     }
     const out = await child.output();
     const decoder = new TextDecoder();

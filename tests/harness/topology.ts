@@ -13,7 +13,7 @@
  * @module
  */
 
-import { type CommandResult, runCommand, type RunOptions } from "./command.ts";
+import { CommandError, type CommandResult, runCommand, type RunOptions } from "./command.ts";
 import { ManagedProcess } from "./managed_process.ts";
 import { processesMatching } from "./process_table.ts";
 import { trackNamespace, untrackNamespace } from "./safety_net.ts";
@@ -81,7 +81,7 @@ function hostOf(prefix: string, segment: "a" | "b", index: number): Host {
 }
 
 /**
- * A set of network namespaces owned by one test, with a unique name prefix (`spk<pid>x<n>`) so test files
+ * A set of network namespaces owned by one test, with a unique name prefix (`spk<pid>x<n><random>`) so test files
  * can run in parallel. Use with `await using` so it is destroyed even when the test fails.
  *
  * @example
@@ -120,25 +120,32 @@ export class Topology implements AsyncDisposable {
     if (!Number.isInteger(far) || far < 0 || far > 200) {
       throw new RangeError(`Topology farHosts must be 0..200, got ${far}`);
     }
-    counter += 1;
-    const prefix = `${NAMESPACE_PREFIX}${Deno.pid}x${counter}`;
-    const workDir = await Deno.makeTempDir({ prefix: `${prefix}-` });
-    // FRR drops privileges to user frr and must reach its folders below this one.
-    await Deno.chmod(workDir, 0o755);
-    const topo = new Topology(prefix, workDir, options);
-    try {
-      await topo.#build();
-    } catch (error) {
-      await topo.destroy();
-      throw error;
+    // `deno test --parallel` runs test files as workers of one process: they share Deno.pid but not this
+    // module's counter, hence the random part. A clash is still caught: `ip netns add` refuses an existing
+    // name, and only namespaces this topology created are ever deleted.
+    for (let attempt = 1;; attempt++) {
+      counter += 1;
+      const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(36).slice(0, 4);
+      const prefix = `${NAMESPACE_PREFIX}${Deno.pid}x${counter}${random}`;
+      const workDir = await Deno.makeTempDir({ prefix: `${prefix}-` });
+      // FRR drops privileges to user frr and must reach its folders below this one.
+      await Deno.chmod(workDir, 0o755);
+      const topo = new Topology(prefix, workDir, options);
+      try {
+        await topo.#build();
+        return topo;
+      } catch (error) {
+        await topo.destroy();
+        const clash = error instanceof CommandError && error.result.stderr.includes("File exists");
+        if (!clash || attempt >= 3) throw error;
+      }
     }
-    return topo;
   }
 
   async #addNamespace(name: string): Promise<void> {
+    await runCommand(["ip", "netns", "add", name]);
     trackNamespace(name);
     this.#namespaces.push(name);
-    await runCommand(["ip", "netns", "add", name]);
     // No duplicate address detection at all (link-local included): addresses are usable at once, and the
     // first IPv6 packets through the router are not held back for seconds.
     await runCommand([
