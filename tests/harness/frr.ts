@@ -44,6 +44,11 @@ const FRR_STATES: Record<string, SessionState> = {
  * FRR bgpd in a namespace. Start it with {@linkcode startFrr}. Always configured with
  * `no bgp ebgp-requires-policy`, `no bgp default ipv4-unicast` (families activated explicitly) and
  * `timers connect 1`. Without zebra bgpd runs with `-Z`.
+ *
+ * Gotcha: with `-Z`, bgpd aborts its very first outgoing connection (no next-hop tracking yet) and retries
+ * a second later. gobgpd answers such an aborted connection by holding the neighbour idle for 5 s, so a
+ * gobgpd↔FRR session takes about 5 s with `-Z` and about 0.2 s with `zebra: true`. The speaker under test
+ * is not affected unless it behaves like gobgpd.
  */
 export class Frr extends PeerDaemon {
   #zebra: ManagedProcess | undefined;

@@ -62,6 +62,10 @@ const GOBGP_STATES: Record<string, SessionState> = {
  *
  * Fast timers are always set (connect-retry 1 s). The `gobgp` CLI talks to it through
  * `unix://<dir>/gobgp.sock`, from the host namespace.
+ *
+ * Timing facts (GoBGP 3.10): its own outgoing connect waits 5–10 s (a minimum retry of 5 s plus jitter,
+ * whatever connect-retry says), so sessions come up fastest when the other side connects; and after a
+ * connection that closes before the OPEN exchange it refuses connections for 5 s (idle hold).
  */
 export class Gobgpd extends PeerDaemon {
   /** Use {@linkcode startGobgpd}. */
