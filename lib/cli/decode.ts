@@ -42,7 +42,15 @@ export async function decodeMrtStream(
       const { value, done } = await reader.read();
       if (done) break;
       framer.push(value);
-      for (let record = framer.next(); record; record = framer.next()) lister.add(record);
+      for (let record = framer.next(); record; record = framer.next()) {
+        try {
+          lister.add(record);
+        } catch (e) {
+          // The decoders return errors as values; this only guards the process against a bug in them.
+          warnings++;
+          warn(`record at offset ${record.offset}: ${e instanceof Error ? e.message : e}`);
+        }
+      }
       if (framer.damaged) break;
     }
   } finally {

@@ -1,0 +1,79 @@
+import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
+
+const CORPUS = new URL("../../../shared/corpus/", import.meta.url).pathname;
+const MODULE = new URL("../../lib/cli/decode.ts", import.meta.url).pathname;
+
+/** Runs `speaker decode ARGS` as its own process (the module's main) and captures everything. */
+async function decode(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", MODULE, ...args],
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const d = new TextDecoder();
+  return { code, stdout: d.decode(stdout), stderr: d.decode(stderr) };
+}
+
+Deno.test("speaker decode without a file is a usage error (exit 2)", async () => {
+  const r = await decode();
+  strictEqual(r.code, 2);
+  strictEqual(r.stdout, "");
+  match(r.stderr, /^speaker decode: no MRT file given\nUsage: speaker decode \[--json\] FILE\.\.\./);
+});
+
+Deno.test("speaker decode with an unknown option is a usage error (exit 2)", async () => {
+  const r = await decode("--jsn", `${CORPUS}mrt/quagga_rib`);
+  strictEqual(r.code, 2);
+  match(r.stderr, /^speaker decode: unknown option --jsn\n/);
+});
+
+Deno.test("speaker decode prints the routes of several files in order", async () => {
+  const r = await decode(`${CORPUS}mrt/quagga_rib`, `${CORPUS}mrt/bird-mrtdump_bgp`);
+  strictEqual(r.code, 0);
+  strictEqual(r.stderr, "");
+  const expected = Deno.readTextFileSync(`${CORPUS}mrt-expected/quagga_rib.bgpdump-m.txt`) +
+    Deno.readTextFileSync(`${CORPUS}mrt-expected/bird-mrtdump_bgp.bgpdump-m.txt`);
+  strictEqual(r.stdout, expected);
+});
+
+Deno.test("speaker decode reports an unreadable file, goes on with the others and exits 1", async () => {
+  const r = await decode(`${CORPUS}mrt/does-not-exist`, `${CORPUS}mrt/quagga_rib`);
+  strictEqual(r.code, 1);
+  match(r.stderr, /^speaker decode: cannot open .*does-not-exist: /);
+  strictEqual(r.stdout, Deno.readTextFileSync(`${CORPUS}mrt-expected/quagga_rib.bgpdump-m.txt`));
+});
+
+Deno.test("speaker decode warns about damaged records on stderr and still exits 0", async () => {
+  const r = await decode(`${CORPUS}mrt/rrc00.updates.20000325.0345.gz`);
+  strictEqual(r.code, 0);
+  const warnings = r.stderr.trim().split("\n");
+  ok(warnings.length >= 2, r.stderr);
+  ok(warnings.every((w) => w.startsWith("speaker decode: ")), r.stderr);
+  match(warnings[warnings.length - 1], /incomplete record .* stopping$/);
+  strictEqual(r.stdout.split("\n").length - 1, 5);
+});
+
+Deno.test("speaker decode --json prints one JSON object per bgpdump line", async () => {
+  const file = `${CORPUS}mrt/bird-mrtdump_rib`;
+  const [json, text] = await Promise.all([decode("--json", file), decode(file)]);
+  strictEqual(json.code, 0);
+  const objects = json.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const lines = text.stdout.trim().split("\n");
+  strictEqual(objects.length, lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    const f = lines[i].split("|");
+    const o = objects[i];
+    const ap = o.pathId === undefined ? 0 : 1;
+    deepStrictEqual(
+      [o.type, o.timestamp, o.entry, o.peer, String(o.peerAs), o.prefix, o.asPath, o.origin, o.nextHop],
+      [f[0], f[1], f[2], f[3], f[4], f[5], f[6 + ap], f[7 + ap], f[8 + ap]],
+    );
+    deepStrictEqual([String(o.localPref), String(o.med), o.communities.join(" ")], [
+      f[9 + ap],
+      f[10 + ap],
+      f[11 + ap],
+    ]);
+    strictEqual(typeof o.peerAs, "number");
+  }
+});
