@@ -26,8 +26,8 @@ function invalidNetwork(reason: string) {
  * Host bits past the prefix length are cleared (as bgpdump does since 2020). A length above 32 (IPv4) or
  * 128 (IPv6), or a prefix running past the end, is an "Invalid Network Field" error.
  *
- * For speed, the `addr` of every returned prefix is a view into one buffer allocated per call; treat
- * addresses as read-only.
+ * For speed, the `addr` of every returned prefix is a view into a buffer shared by the prefixes of this
+ * call (a copy of the field, never `bytes` itself); treat addresses as read-only.
  *
  * @example
  * ```ts
@@ -49,13 +49,23 @@ export function decodePrefixRange(
 ): Decoded<Prefix[]> {
   if (start >= end) return success([]);
   const size = afi === 1 ? 4 : 16;
-  // First pass: validate and count, so the addresses share one exactly sized buffer.
+  const full = size * 8;
+  // First pass: validate and count, so the addresses share exactly sized buffers.
   const count = countPrefixRange(bytes, start, end, afi, addPath);
   if (typeof count !== "number") return count;
-  const backing = new Uint8Array(count * size);
+  let short = 0;
+  for (let i = start; i < end;) {
+    if (addPath) i += 4;
+    const len = bytes[i];
+    if (len !== full) short++;
+    i += 1 + ((len + 7) >> 3);
+  }
+  // Full-length addresses are views into one copy of the field; shorter ones are copied and masked.
+  const copy = short < count ? bytes.slice(start, end) : undefined;
+  const backing = short > 0 ? new Uint8Array(short * size) : undefined;
   const out = new Array<Prefix>(count);
   let i = start;
-  for (let p = 0, o = 0; p < count; p++, o += size) {
+  for (let p = 0, o = 0; p < count; p++) {
     let pathId = 0;
     if (addPath) {
       pathId = ((bytes[i] << 24) | (bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3]) >>> 0;
@@ -63,10 +73,17 @@ export function decodePrefixRange(
     }
     const len = bytes[i++];
     const nb = (len + 7) >> 3;
-    for (let k = 0; k < nb; k++) backing[o + k] = bytes[i + k];
+    let addr: Uint8Array;
+    if (len === full) {
+      addr = copy!.subarray(i - start, i - start + size);
+    } else {
+      const b = backing!;
+      for (let k = 0; k < nb; k++) b[o + k] = bytes[i + k];
+      if (len & 7) b[o + nb - 1] &= (0xff00 >> (len & 7)) & 0xff;
+      addr = b.subarray(o, o + size);
+      o += size;
+    }
     i += nb;
-    if (len & 7) backing[o + nb - 1] &= (0xff00 >> (len & 7)) & 0xff;
-    const addr = backing.subarray(o, o + size);
     out[p] = addPath ? { afi, length: len, addr, pathId } : { afi, length: len, addr };
   }
   return success(out);
