@@ -220,7 +220,6 @@ export function decodePathAttributeRange(
     const at = i;
     const s = i + hdr;
     i = s + len;
-    const tlv = () => bytes.slice(at, s + len);
 
     let repeated: boolean;
     if (code < 32) {
@@ -249,7 +248,7 @@ export function decodePathAttributeRange(
         // RFC 4271 §6.3: an unrecognized well-known attribute.
         errors.push(updateError(
           UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE,
-          tlv(),
+          bytes.slice(at, i),
           "session-reset",
           `Unrecognized well-known attribute ${code}`,
         ));
@@ -264,28 +263,20 @@ export function decodePathAttributeRange(
     if ((flags & (O | T)) !== expected || ((flags & P) && expected !== (O | T))) {
       errors.push(updateError(
         UpdateSubcode.ATTRIBUTE_FLAGS_ERROR,
-        tlv(),
+        bytes.slice(at, i),
         action,
         `Attribute ${code} flags 0x${flags.toString(16)} conflict with its type`,
       ));
       continue;
     }
     if (flags & P) (attributes.partial ??= []).push(code);
-    const lengthError = (want: string) =>
-      errors.push(updateError(
-        UpdateSubcode.ATTRIBUTE_LENGTH_ERROR,
-        tlv(),
-        action,
-        `Attribute ${code} length ${len}, expected ${want}`,
-      ));
-
     switch (code) {
       case AttrCode.ORIGIN:
-        if (len !== 1) lengthError("1");
+        if (len !== 1) errors.push(lengthError(bytes, at, i, code, len, "1", action));
         else if (bytes[s] > 2) {
           errors.push(updateError(
             UpdateSubcode.INVALID_ORIGIN_ATTRIBUTE,
-            tlv(),
+            bytes.slice(at, i),
             action,
             `Undefined ORIGIN value ${bytes[s]}`,
           ));
@@ -300,25 +291,25 @@ export function decodePathAttributeRange(
         break;
       }
       case AttrCode.NEXT_HOP:
-        if (len !== 4) lengthError("4");
+        if (len !== 4) errors.push(lengthError(bytes, at, i, code, len, "4", action));
         else attributes.nextHop = ipv4ToString(bytes, s);
         break;
       case AttrCode.MULTI_EXIT_DISC:
-        if (len !== 4) lengthError("4");
+        if (len !== 4) errors.push(lengthError(bytes, at, i, code, len, "4", action));
         else attributes.med = u32(bytes, s);
         break;
       case AttrCode.LOCAL_PREF:
-        if (len !== 4) lengthError("4");
+        if (len !== 4) errors.push(lengthError(bytes, at, i, code, len, "4", action));
         else attributes.localPref = u32(bytes, s);
         break;
       case AttrCode.ATOMIC_AGGREGATE:
-        if (len !== 0) lengthError("0");
+        if (len !== 0) errors.push(lengthError(bytes, at, i, code, len, "0", action));
         else attributes.atomicAggregate = true;
         break;
       case AttrCode.AGGREGATOR: {
         // RFC 6396 §4.3.4 writers differ; in an MRT RIB entry accept either size.
         const want = mrt ? (len === 6 ? 6 : 8) : asSize === 4 ? 8 : 6;
-        if (len !== want) lengthError(String(want));
+        if (len !== want) errors.push(lengthError(bytes, at, i, code, len, String(want), action));
         else {
           const asn = want === 8 ? u32(bytes, s) : (bytes[s] << 8) | bytes[s + 1];
           attributes.aggregator = { asn, address: ipv4ToString(bytes, s + want - 4) };
@@ -326,34 +317,37 @@ export function decodePathAttributeRange(
         break;
       }
       case AttrCode.COMMUNITIES:
-        if (len === 0 || len % 4 !== 0) lengthError("a non-zero multiple of 4");
-        else {
+        if (len === 0 || len % 4 !== 0) {
+          errors.push(lengthError(bytes, at, i, code, len, "a non-zero multiple of 4", action));
+        } else {
           const list = new Array<number>(len >> 2);
           for (let k = 0; k < list.length; k++) list[k] = u32(bytes, s + 4 * k);
           attributes.communities = list;
         }
         break;
       case AttrCode.ORIGINATOR_ID:
-        if (len !== 4) lengthError("4");
+        if (len !== 4) errors.push(lengthError(bytes, at, i, code, len, "4", action));
         else attributes.originatorId = ipv4ToString(bytes, s);
         break;
       case AttrCode.CLUSTER_LIST:
-        if (len === 0 || len % 4 !== 0) lengthError("a non-zero multiple of 4");
-        else {
+        if (len === 0 || len % 4 !== 0) {
+          errors.push(lengthError(bytes, at, i, code, len, "a non-zero multiple of 4", action));
+        } else {
           const list = new Array<string>(len >> 2);
           for (let k = 0; k < list.length; k++) list[k] = ipv4ToString(bytes, s + 4 * k);
           attributes.clusterList = list;
         }
         break;
       case AttrCode.MP_REACH_NLRI:
-        decodeMpReach(bytes, s, len, flags, tlv, ctx, mrt, opts, attributes, errors);
+        decodeMpReach(bytes, at, s, len, flags, ctx, mrt, opts, attributes, errors);
         break;
       case AttrCode.MP_UNREACH_NLRI:
-        decodeMpUnreach(bytes, s, len, flags, tlv, ctx, opts?.validateOnly === true, attributes, errors);
+        decodeMpUnreach(bytes, at, s, len, flags, ctx, opts?.validateOnly === true, attributes, errors);
         break;
       case AttrCode.EXTENDED_COMMUNITIES:
-        if (len === 0 || len % 8 !== 0) lengthError("a non-zero multiple of 8");
-        else {
+        if (len === 0 || len % 8 !== 0) {
+          errors.push(lengthError(bytes, at, i, code, len, "a non-zero multiple of 8", action));
+        } else {
           const list = new Array<Uint8Array>(len >> 3);
           for (let k = 0; k < list.length; k++) list[k] = bytes.slice(s + 8 * k, s + 8 * k + 8);
           attributes.extendedCommunities = list;
@@ -364,18 +358,24 @@ export function decodePathAttributeRange(
         const segs = decodeSegments(bytes, s, i, 4, false);
         if (segs === undefined) {
           errors.push(
-            updateError(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, tlv(), action, "Malformed AS4_PATH"),
+            updateError(
+              UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR,
+              bytes.slice(at, i),
+              action,
+              "Malformed AS4_PATH",
+            ),
           );
         } else attributes.as4Path = segs;
         break;
       }
       case AttrCode.AS4_AGGREGATOR:
-        if (len !== 8) lengthError("8");
+        if (len !== 8) errors.push(lengthError(bytes, at, i, code, len, "8", action));
         else attributes.as4Aggregator = { asn: u32(bytes, s), address: ipv4ToString(bytes, s + 4) };
         break;
       case AttrCode.LARGE_COMMUNITY:
-        if (len === 0 || len % 12 !== 0) lengthError("a non-zero multiple of 12");
-        else {
+        if (len === 0 || len % 12 !== 0) {
+          errors.push(lengthError(bytes, at, i, code, len, "a non-zero multiple of 12", action));
+        } else {
           const list = new Array<[number, number, number]>(len / 12);
           for (let k = 0; k < list.length; k++) {
             const o = s + 12 * k;
@@ -390,35 +390,62 @@ export function decodePathAttributeRange(
   return { attributes, errors };
 }
 
+/** RFC 4271 §6.3 Attribute Length Error: the data is the whole attribute `bytes[at..end)`. */
+function lengthError(
+  bytes: Uint8Array,
+  at: number,
+  end: number,
+  code: number,
+  len: number,
+  want: string,
+  action: ErrorAction,
+): BgpError {
+  return updateError(
+    UpdateSubcode.ATTRIBUTE_LENGTH_ERROR,
+    bytes.slice(at, end),
+    action,
+    `Attribute ${code} length ${len}, expected ${want}`,
+  );
+}
+
+/** RFC 7606 §7.11, RFC 4760 §7: a malformed MP_REACH_NLRI/MP_UNREACH_NLRI resets the session. */
+function mpError(b: Uint8Array, at: number, end: number, reason: string): BgpError {
+  return updateError(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, b.slice(at, end), "session-reset", reason);
+}
+
 function decodeMpReach(
   b: Uint8Array,
+  at: number,
   s: number,
   len: number,
   flags: number,
-  tlv: () => Uint8Array,
   ctx: DecodeContext,
   mrt: boolean,
   opts: AttributeDecodeOptions | undefined,
   attributes: PathAttributes,
   errors: BgpError[],
 ): void {
-  const bad = (reason: string) =>
-    errors.push(updateError(UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, tlv(), "session-reset", reason));
   if (mrt && len >= 1 && b[s] + 1 === len) {
     // RFC 6396 §4.3.4: only the next hop length and the next hop.
     const nhLen = b[s];
     const afi = opts?.mrtFamily?.afi ?? (nhLen === 4 ? 1 : 2);
     const safi = opts?.mrtFamily?.safi ?? 1;
     const nextHops = decodeNextHops(b, s + 1, nhLen);
-    if (nextHops === undefined) return void bad(`Unsupported MP_REACH_NLRI next hop length ${nhLen}`);
+    if (nextHops === undefined) {
+      return void errors.push(mpError(b, at, s + len, `Unsupported MP_REACH_NLRI next hop length ${nhLen}`));
+    }
     attributes.mpReach = { afi, safi, nextHops, nlri: [] };
     return;
   }
-  if (len < 5) return void bad("MP_REACH_NLRI shorter than 5 octets");
+  if (len < 5) return void errors.push(mpError(b, at, s + len, "MP_REACH_NLRI shorter than 5 octets"));
   const afi = (b[s] << 8) | b[s + 1];
   const safi = b[s + 2];
   const nhLen = b[s + 3];
-  if (4 + nhLen + 1 > len) return void bad(`MP_REACH_NLRI next hop length ${nhLen} runs past the end`);
+  if (4 + nhLen + 1 > len) {
+    return void errors.push(
+      mpError(b, at, s + len, `MP_REACH_NLRI next hop length ${nhLen} runs past the end`),
+    );
+  }
   if (!interpretedFamily(afi, safi)) {
     (attributes.unknown ??= []).push({
       flags: flags & ~X,
@@ -430,35 +457,32 @@ function decodeMpReach(
   const nextHops = decodeNextHops(b, s + 4, nhLen);
   // RFC 7606 §7.11: a next hop length inconsistent with the AFI/SAFI.
   if (nextHops === undefined) {
-    return void bad(`MP_REACH_NLRI next hop length ${nhLen} invalid for AFI ${afi}`);
+    return void errors.push(
+      mpError(b, at, s + len, `MP_REACH_NLRI next hop length ${nhLen} invalid for AFI ${afi}`),
+    );
   }
   const addPath = hasAddPath(ctx, afi, safi);
   const from = s + 5 + nhLen;
   const nlri = opts?.validateOnly
     ? validated(b, from, s + len, afi as Afi, addPath)
     : decodePrefixRange(b, from, s + len, afi as Afi, addPath);
-  if (!nlri.ok) return void bad(`MP_REACH_NLRI: ${nlri.error.reason}`);
+  if (!nlri.ok) return void errors.push(mpError(b, at, s + len, `MP_REACH_NLRI: ${nlri.error.reason}`));
   attributes.mpReach = { afi: afi as Afi, safi, nextHops, nlri: nlri.value };
 }
 
 function decodeMpUnreach(
   b: Uint8Array,
+  at: number,
   s: number,
   len: number,
   flags: number,
-  tlv: () => Uint8Array,
   ctx: DecodeContext,
   validateOnly: boolean,
   attributes: PathAttributes,
   errors: BgpError[],
 ): void {
   if (len < 3) {
-    errors.push(updateError(
-      UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR,
-      tlv(),
-      "session-reset",
-      "MP_UNREACH_NLRI shorter than 3 octets",
-    ));
+    errors.push(mpError(b, at, s + len, "MP_UNREACH_NLRI shorter than 3 octets"));
     return;
   }
   const afi = (b[s] << 8) | b[s + 1];
@@ -476,12 +500,7 @@ function decodeMpUnreach(
     ? validated(b, s + 3, s + len, afi as Afi, addPath)
     : decodePrefixRange(b, s + 3, s + len, afi as Afi, addPath);
   if (!withdrawn.ok) {
-    errors.push(updateError(
-      UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR,
-      tlv(),
-      "session-reset",
-      `MP_UNREACH_NLRI: ${withdrawn.error.reason}`,
-    ));
+    errors.push(mpError(b, at, s + len, `MP_UNREACH_NLRI: ${withdrawn.error.reason}`));
     return;
   }
   attributes.mpUnreach = { afi: afi as Afi, safi, withdrawn: withdrawn.value };
