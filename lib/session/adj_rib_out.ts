@@ -98,14 +98,58 @@ export interface DesiredDelta {
   readonly invalid: readonly string[];
 }
 
-/** The prefixes the speaker wants every peer to hold; one per speaker, shared by all peers. */
+/** Sorts keys in place and drops duplicates; returns the unique prefix of the array. */
+function sortUnique(keys: Float64Array): Float64Array {
+  keys.sort();
+  let n = 0;
+  for (let i = 0; i < keys.length; i++) if (n === 0 || keys[i] !== keys[n - 1]) keys[n++] = keys[i];
+  return keys.subarray(0, n);
+}
+
+/** Index of the first key greater than `key` in a sorted array (binary search). */
+function upperBound(keys: Float64Array, key: number): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A growable array of IPv4 keys. */
+class KeyBuffer {
+  #keys = new Float64Array(1024);
+  #n = 0;
+
+  push(k: number): void {
+    if (this.#n === this.#keys.length) {
+      const bigger = new Float64Array(this.#keys.length * 2);
+      bigger.set(this.#keys);
+      this.#keys = bigger;
+    }
+    this.#keys[this.#n++] = k;
+  }
+
+  /** The keys pushed so far (a view). */
+  view(): Float64Array {
+    return this.#keys.subarray(0, this.#n);
+  }
+}
+
+/**
+ * The prefixes the speaker wants every peer to hold; one per speaker, shared by all peers. IPv4 keys are
+ * a sorted Float64Array (8 octets per prefix: a million prefixes take 8 MB and compare by merging);
+ * IPv6 keys a Set.
+ */
 export class DesiredSet {
-  #v4 = new Set<Ipv4Key>();
+  #v4: Float64Array = new Float64Array(0);
   #v6 = new Set<Ipv6Key>();
 
   /** Number of IPv4 prefixes. */
   get sizeV4(): number {
-    return this.#v4.size;
+    return this.#v4.length;
   }
 
   /** Number of IPv6 prefixes. */
@@ -113,9 +157,15 @@ export class DesiredSet {
     return this.#v6.size;
   }
 
+  /** The IPv4 keys in ascending order. Replaced (never modified) by {@linkcode DesiredSet.replace}. */
+  get sortedV4(): Float64Array {
+    return this.#v4;
+  }
+
   /** Whether the IPv4 key is desired. */
   hasV4(key: Ipv4Key): boolean {
-    return this.#v4.has(key);
+    const i = upperBound(this.#v4, key) - 1;
+    return i >= 0 && this.#v4[i] === key;
   }
 
   /** Whether the IPv6 key is desired. */
@@ -123,12 +173,7 @@ export class DesiredSet {
     return this.#v6.has(key);
   }
 
-  /** The IPv4 keys, live: an iteration sees additions made while it runs. */
-  keysV4(): IterableIterator<Ipv4Key> {
-    return this.#v4.values();
-  }
-
-  /** The IPv6 keys, live. */
+  /** The IPv6 keys, live: an iteration sees additions made while it runs. */
   keysV6(): IterableIterator<Ipv6Key> {
     return this.#v6.values();
   }
@@ -146,35 +191,46 @@ export class DesiredSet {
    * (host bits are cleared) or {@linkcode Prefix} values.
    */
   replace(prefixes: Iterable<string | Prefix>): DesiredDelta {
-    const v4 = new Set<Ipv4Key>();
+    const v4 = new KeyBuffer();
     const v6 = new Set<Ipv6Key>();
     const invalid: string[] = [];
     for (const p of prefixes) {
       if (typeof p === "string") {
         const fast = fastIpv4Key(p);
         if (fast !== undefined) {
-          v4.add(fast);
+          v4.push(fast);
           continue;
         }
         const parsed = parsePrefix(p);
         if (parsed === undefined) invalid.push(p);
-        else if (parsed.afi === 1) v4.add(ipv4Key(parsed.addr, parsed.length));
+        else if (parsed.afi === 1) v4.push(ipv4Key(parsed.addr, parsed.length));
         else v6.add(ipv6Key(parsed.addr, parsed.length));
       } else if (p.afi === 1 && p.addr.length === 4 && p.length <= 32) {
-        v4.add(ipv4Key(p.addr, p.length));
+        v4.push(ipv4Key(p.addr, p.length));
       } else if (p.afi === 2 && p.addr.length === 16 && p.length <= 128) {
         v6.add(ipv6Key(p.addr, p.length));
       } else {
         invalid.push(String(p.length));
       }
     }
+    // Copy out of the growable buffer so the set holds exactly its keys.
+    const next = sortUnique(v4.view()).slice();
     const d4: Ipv4Key[] = [];
+    const old = this.#v4;
+    let i = 0;
+    let j = 0;
+    while (i < next.length || j < old.length) {
+      if (j >= old.length || (i < next.length && next[i] < old[j])) d4.push(next[i++]);
+      else if (i >= next.length || old[j] < next[i]) d4.push(old[j++]);
+      else {
+        i++;
+        j++;
+      }
+    }
     const d6: Ipv6Key[] = [];
-    for (const k of v4) if (!this.#v4.has(k)) d4.push(k);
-    for (const k of this.#v4) if (!v4.has(k)) d4.push(k);
     for (const k of v6) if (!this.#v6.has(k)) d6.push(k);
     for (const k of this.#v6) if (!v6.has(k)) d6.push(k);
-    this.#v4 = v4;
+    this.#v4 = next;
     this.#v6 = v6;
     return { v4: d4, v6: d6, invalid };
   }
@@ -282,15 +338,26 @@ function v4Mode(ctx: PeerRouteContext): V4Mode {
 }
 
 /**
- * One peer's Adj-RIB-Out: the keys the peer holds and the keys that may have changed since.
+ * One peer's Adj-RIB-Out: the prefixes the peer holds from us, and the walk that finds what it lacks or
+ * must lose.
+ *
+ * IPv4: the held keys are a sorted array, and a pass merges it with the desired keys in ascending order,
+ * a batch at a time (the initial table is simply a pass against nothing held). A change of the desired set
+ * while a pass runs schedules another pass, which compares against what the first one sent; so the peer
+ * always converges on the latest desired set. IPv6 keeps a Set of held keys and a Set of changed keys.
  */
 export class AdjRibOut {
   #ctx: PeerRouteContext;
-  #sent4 = new Set<Ipv4Key>();
+  // IPv4 walk state.
+  #held4: Float64Array = new Float64Array(0);
+  #heldCount4 = 0;
+  #next4: KeyBuffer | undefined;
+  #cursor4 = -1;
+  #heldIndex4 = 0;
+  #needPass4 = false;
+  // IPv6.
   #sent6 = new Set<Ipv6Key>();
-  #dirty4 = new Set<Ipv4Key>();
   #dirty6 = new Set<Ipv6Key>();
-  #full4: Iterator<Ipv4Key> | undefined;
   #full6: Iterator<Ipv6Key> | undefined;
   #attrs4: PathAttributes | undefined;
   #attrs6: PathAttributes | undefined;
@@ -311,7 +378,7 @@ export class AdjRibOut {
 
   /** Number of IPv4 prefixes the peer holds from us. */
   get sentV4(): number {
-    return this.#sent4.size;
+    return this.#heldCount4;
   }
 
   /** Number of IPv6 prefixes the peer holds from us. */
@@ -321,13 +388,7 @@ export class AdjRibOut {
 
   /** Whether any change is waiting. */
   get pending(): boolean {
-    return this.#full4 !== undefined || this.#full6 !== undefined || this.#dirty4.size > 0 ||
-      this.#dirty6.size > 0;
-  }
-
-  /** Whether the peer holds this IPv4 key. */
-  holdsV4(key: Ipv4Key): boolean {
-    return this.#sent4.has(key);
+    return this.#next4 !== undefined || this.#needPass4 || this.#full6 !== undefined || this.#dirty6.size > 0;
   }
 
   /**
@@ -335,18 +396,65 @@ export class AdjRibOut {
    * Also used by ROUTE-REFRESH (RFC 2918), which resends everything.
    */
   startFullSync(desired: DesiredSet): void {
-    this.#sent4.clear();
+    this.#held4 = new Float64Array(0);
+    this.#heldCount4 = 0;
+    this.#next4 = undefined;
+    this.#needPass4 = this.#attrs4 !== undefined;
     this.#sent6.clear();
-    this.#dirty4.clear();
     this.#dirty6.clear();
-    this.#full4 = this.#attrs4 ? desired.keysV4() : undefined;
     this.#full6 = this.#attrs6 ? desired.keysV6() : undefined;
   }
 
   /** Records that these keys of the desired set changed; they are compared when taken. */
   noteChanged(delta: DesiredDelta): void {
-    if (this.#attrs4) { for (const k of delta.v4) this.#dirty4.add(k); }
+    if (this.#attrs4 && delta.v4.length > 0) this.#needPass4 = true;
     if (this.#attrs6) { for (const k of delta.v6) this.#dirty6.add(k); }
+  }
+
+  /** Advances the IPv4 walk by up to `limit` changes. */
+  #walk4(desired: DesiredSet, limit: number, ann: Ipv4Key[], wd: Ipv4Key[]): number {
+    if (this.#next4 === undefined) {
+      if (!this.#needPass4) return 0;
+      this.#needPass4 = false;
+      this.#next4 = new KeyBuffer();
+      this.#cursor4 = -1;
+      this.#heldIndex4 = 0;
+    }
+    const next = this.#next4;
+    const want = desired.sortedV4;
+    const held = this.#held4;
+    // The desired array may have been replaced since the last batch: resume after the cursor.
+    let i = upperBound(want, this.#cursor4);
+    let j = this.#heldIndex4;
+    let count = 0;
+    while (count < limit && (i < want.length || j < held.length)) {
+      if (j >= held.length || (i < want.length && want[i] < held[j])) {
+        const k = want[i++];
+        ann.push(k);
+        next.push(k);
+        this.#cursor4 = k;
+        this.#heldCount4++;
+        count++;
+      } else if (i >= want.length || held[j] < want[i]) {
+        const k = held[j++];
+        wd.push(k);
+        this.#cursor4 = k;
+        this.#heldCount4--;
+        count++;
+      } else {
+        next.push(want[i]);
+        this.#cursor4 = want[i];
+        i++;
+        j++;
+      }
+    }
+    this.#heldIndex4 = j;
+    if (i >= want.length && j >= held.length) {
+      // End of the pass: what was sent is now what the peer holds.
+      this.#held4 = next.view().slice();
+      this.#next4 = undefined;
+    }
+    return count;
   }
 
   /**
@@ -358,21 +466,7 @@ export class AdjRibOut {
     const ann6: Ipv6Key[] = [];
     const wd4: Ipv4Key[] = [];
     const wd6: Ipv6Key[] = [];
-    let count = 0;
-    if (this.#full4) {
-      while (count < limit) {
-        const r = this.#full4.next();
-        if (r.done) {
-          this.#full4 = undefined;
-          break;
-        }
-        if (!this.#sent4.has(r.value) && desired.hasV4(r.value)) {
-          this.#sent4.add(r.value);
-          ann4.push(r.value);
-          count++;
-        }
-      }
-    }
+    let count = this.#attrs4 ? this.#walk4(desired, limit, ann4, wd4) : 0;
     if (this.#full6) {
       while (count < limit) {
         const r = this.#full6.next();
@@ -385,21 +479,6 @@ export class AdjRibOut {
           ann6.push(r.value);
           count++;
         }
-      }
-    }
-    for (const k of this.#dirty4) {
-      if (count >= limit) break;
-      this.#dirty4.delete(k);
-      const want = desired.hasV4(k);
-      const have = this.#sent4.has(k);
-      if (want && !have) {
-        this.#sent4.add(k);
-        ann4.push(k);
-        count++;
-      } else if (!want && have) {
-        this.#sent4.delete(k);
-        wd4.push(k);
-        count++;
       }
     }
     for (const k of this.#dirty6) {
@@ -424,7 +503,7 @@ export class AdjRibOut {
       v4Mp: this.#v4mode === "mp",
       v6: a6 && ann6.length + wd6.length > 0 ? { attributes: a6, announce: ann6, withdraw: wd6 } : undefined,
       count,
-      fullSyncDone: this.#full4 === undefined && this.#full6 === undefined,
+      fullSyncDone: this.#next4 === undefined && this.#full6 === undefined,
     };
   }
 }

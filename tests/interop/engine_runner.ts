@@ -68,6 +68,7 @@ export async function startEngine(
   host: Host,
   config: RunnerConfig,
   name = "engine",
+  denoFlags: readonly string[] = [],
 ): Promise<Engine> {
   const dir = `${topology.workDir}/${name}-${host.name}`;
   await Deno.mkdir(dir, { recursive: true });
@@ -78,7 +79,7 @@ export async function startEngine(
   const process = topology.spawn(
     host,
     name,
-    [Deno.execPath(), "run", "-A", new URL(import.meta.url).pathname, configPath],
+    [Deno.execPath(), "run", "-A", ...denoFlags, new URL(import.meta.url).pathname, configPath],
     { stdin: "piped", env: { RUST_BACKTRACE: "0", NO_COLOR: "1" } },
   );
   return new Engine(process, statusPath);

@@ -215,3 +215,39 @@ Deno.test("AdjRibOut sends nothing for a family without next hop", () => {
   rib.startFullSync(d);
   assertEquals(texts(rib.take(d, 10)).announce, ["203.0.113.0/24"]);
 });
+
+Deno.test("AdjRibOut converges on the desired set whatever changes interleave with partial takes", () => {
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const universe = Array.from(
+    { length: 200 },
+    (_, i) => i % 2 ? `100.64.0.${i}/32` : `2001:db8::${i.toString(16)}/128`,
+  );
+  for (let round = 0; round < 50; round++) {
+    const d = new DesiredSet();
+    const rib = new AdjRibOut({ ...EBGP4, ipv6: true, nextHopV6: "fd99::1" });
+    const peer = new Set<string>();
+    rib.startFullSync(d);
+    for (let step = 0; step < 20; step++) {
+      if (random() < 0.5) rib.noteChanged(d.replace(universe.filter(() => random() < 0.3)));
+      const c = rib.take(d, 1 + Math.floor(random() * 40));
+      const t = texts(c);
+      for (const p of t.withdraw) assert(peer.delete(p), `withdrew ${p} that the peer did not hold`);
+      for (const p of t.announce) {
+        assert(!peer.has(p), `announced ${p} twice`);
+        peer.add(p);
+      }
+    }
+    for (let i = 0; i < 100 && rib.pending; i++) {
+      const t = texts(rib.take(d, 7));
+      for (const p of t.withdraw) peer.delete(p);
+      for (const p of t.announce) peer.add(p);
+    }
+    assert(!rib.pending);
+    assertEquals([...peer].sort(), d.toStrings().sort());
+    assertEquals(rib.sentV4 + rib.sentV6, peer.size);
+  }
+});
