@@ -163,7 +163,8 @@ async function runOnce(sender: string, n: number): Promise<Result> {
       asn: SENDER_AS,
       neighbors: [{ address: h2.ipv4, peerAs: RECEIVER_AS }],
       staticRoutes: [all[0]],
-      extraConfig: `protocol static feed { ipv4; include "${include}"; }`,
+      // BIRD only takes `include` at the start of a line.
+      extraConfig: `protocol static feed {\n  ipv4;\ninclude "${include}";\n}`,
       readyTimeoutMs: 60_000,
     });
     await waitFor("bird sender to load", async () => {
