@@ -3,7 +3,7 @@
  * truncation, extension) of the corpus messages never make a decoder throw; each yields a value or a BGP
  * error value, and every decoded UPDATE, NOTIFICATION and ROUTE-REFRESH re-encodes and decodes again.
  */
-import { assert } from "../assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { decodeMessage, encodeMessage, frameLength } from "../../lib/wire/message.ts";
 import { decodeUpdate, validateUpdate } from "../../lib/wire/update.ts";
 import { decodePathAttributes } from "../../lib/wire/attributes.ts";
@@ -133,8 +133,16 @@ Deno.test(`no decoder throws on ${MUTANTS} mutated corpus messages, and each yie
     const r = decodeMessage(m, ctx);
     checkDecoded(r, where);
     const body = m.subarray(Math.min(19, m.length));
-    checkDecoded(decodeUpdate(body, ctx), where);
-    checkDecoded(validateUpdate(body, ctx), where);
+    const full = decodeUpdate(body, ctx);
+    const fast = validateUpdate(body, ctx);
+    checkDecoded(full, where);
+    checkDecoded(fast, where);
+    // The fast path judges exactly as the full decode does.
+    const verdict = (x: typeof full) =>
+      x.ok
+        ? ["ok", x.value.treatAsWithdraw?.subcode, x.value.discarded.length]
+        : [x.error.code, x.error.subcode, x.error.action];
+    assertEquals(verdict(fast), verdict(full), where);
     checkDecoded(decodeOpen(body), where);
     checkDecoded(decodePrefixes(body, (n & 2) ? 2 : 1, (n & 4) !== 0), where);
     for (const mrtRibEntry of [false, true]) {
