@@ -173,6 +173,7 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 const NEWLINE = 0x0a;
 const SLASH = 0x2f;
+const NEWLINE_BYTES = new Uint8Array([0x0a]);
 
 const ORIGIN_BYTES = ORIGIN_TEXT.map(asciiBytes);
 const NAG = asciiBytes("|NAG|");
@@ -256,7 +257,12 @@ export class BgpdumpTextSink implements RouteSink {
     prefix: PrefixView,
     pathId?: number,
   ): void {
-    this.#out.bytes(this.#header(type, time, "W", peer, peerAs));
+    const head = this.#header(type, time, "W", peer, peerAs);
+    if (prefix.afi === 1) {
+      this.#out.ipv4Line(head, prefix.bytes, prefix.offset, prefix.length, pathId ?? -1, NEWLINE_BYTES);
+      return;
+    }
+    this.#out.bytes(head);
     this.#prefix(prefix, pathId);
     this.#out.byte(NEWLINE);
   }
@@ -271,8 +277,7 @@ export class BgpdumpTextSink implements RouteSink {
     pathId: number | undefined,
     fields: RouteFields,
   ): void {
-    this.#out.bytes(this.#header(type, time, entry, peer, peerAs));
-    this.#prefix(prefix, pathId);
+    const head = this.#header(type, time, entry, peer, peerAs);
     if (fields !== this.#tailFields || type !== this.#tailType) {
       this.#tailFields = fields;
       this.#tailType = type;
@@ -280,6 +285,12 @@ export class BgpdumpTextSink implements RouteSink {
       renderTail(this.#tail, type, fields);
       this.#tailView = this.#tail.view();
     }
+    if (prefix.afi === 1) {
+      this.#out.ipv4Line(head, prefix.bytes, prefix.offset, prefix.length, pathId ?? -1, this.#tailView);
+      return;
+    }
+    this.#out.bytes(head);
+    this.#prefix(prefix, pathId);
     this.#out.bytes(this.#tailView);
   }
 }

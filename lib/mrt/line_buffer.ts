@@ -72,6 +72,57 @@ export class LineBuffer {
     }
   }
 
+  /**
+   * Writes a whole route line in one call (the hot path of `speaker decode`): `head`, the IPv4 prefix whose
+   * `length` bits start at `bytes[offset]` as "a.b.c.d/len" (bits past the length read as zero), then
+   * "|pathId" unless `pathId` is negative, then `tail`.
+   */
+  ipv4Line(
+    head: Uint8Array,
+    bytes: Uint8Array,
+    offset: number,
+    length: number,
+    pathId: number,
+    tail: Uint8Array,
+  ): void {
+    const need = head.length + 19 + 11 + tail.length;
+    if (this.#pos + need > this.#buf.length) this.#room(need);
+    const buf = this.#buf;
+    let pos = this.#pos;
+    const h = head.length;
+    if (h > 24) {
+      buf.set(head, pos);
+      pos += h;
+    } else for (let i = 0; i < h; i++) buf[pos++] = head[i];
+    const nb = length > 32 ? 4 : (length + 7) >> 3;
+    for (let k = 0; k < 4; k++) {
+      if (k) buf[pos++] = 46;
+      let v = k < nb ? bytes[offset + k] : 0;
+      if (k === nb - 1 && length & 7) v &= (0xff00 >> (length & 7)) & 0xff;
+      const d = DIGITS[v];
+      buf[pos++] = d[0];
+      if (d.length > 1) buf[pos++] = d[1];
+      if (d.length > 2) buf[pos++] = d[2];
+    }
+    buf[pos++] = 47;
+    const d = DIGITS[length & 255];
+    buf[pos++] = d[0];
+    if (d.length > 1) buf[pos++] = d[1];
+    if (d.length > 2) buf[pos++] = d[2];
+    this.#pos = pos;
+    if (pathId >= 0) {
+      this.byte(124);
+      this.uint(pathId);
+      pos = this.#pos;
+    }
+    const t = tail.length;
+    if (t > 24) {
+      buf.set(tail, pos);
+      pos += t;
+    } else for (let i = 0; i < t; i++) buf[pos++] = tail[i];
+    this.#pos = pos;
+  }
+
   /** Appends the bytes buffered in `src` (a scratch buffer holding a pre-rendered part of a line). */
   append(src: LineBuffer): void {
     const n = src.#pos;

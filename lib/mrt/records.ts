@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ipv4ToString, ipv6ToString as ipv6Text } from "../wire/address.ts";
+import { ipv4ToString, ipv6ToString } from "../wire/address.ts";
 import { MrtType } from "./reader.ts";
 import type { MrtRecord } from "./reader.ts";
 
@@ -202,6 +202,20 @@ function ipv4Text(b: Uint8Array, i: number): string {
     text = ipv4ToString(b, i);
     ipv4Texts.set(key, text);
   }
+  return text;
+}
+
+/** IPv6 counterpart of the IPv4 text cache, keyed by a hash of the four 32-bit words. */
+const ipv6Texts = new Map<number, { w0: number; w1: number; w2: number; w3: number; text: string }>();
+
+function ipv6Text(b: Uint8Array, i: number): string {
+  const w0 = u32(b, i), w1 = u32(b, i + 4), w2 = u32(b, i + 8), w3 = u32(b, i + 12);
+  const key = (Math.imul(Math.imul(Math.imul(w0, 31) ^ w1, 31) ^ w2, 31) ^ w3) | 0;
+  const hit = ipv6Texts.get(key);
+  if (hit !== undefined && hit.w0 === w0 && hit.w1 === w1 && hit.w2 === w2 && hit.w3 === w3) return hit.text;
+  if (ipv6Texts.size >= 16384) ipv6Texts.clear();
+  const text = ipv6ToString(b, i);
+  ipv6Texts.set(key, { w0, w1, w2, w3, text });
   return text;
 }
 
