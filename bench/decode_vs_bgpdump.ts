@@ -40,24 +40,48 @@ async function largestCorpusFile(): Promise<string> {
   return best;
 }
 
-async function timeCommand(cmd: string, args: string[]): Promise<number> {
+/** Wall time of one run, and its CPU time (user + system) when /usr/bin/time can measure it. */
+interface Timing {
+  readonly wallMs: number;
+  readonly cpuMs?: number;
+}
+
+let gnuTime: boolean | undefined;
+
+async function timeCommand(cmd: string, args: string[]): Promise<Timing> {
+  if (gnuTime === undefined) {
+    gnuTime = await new Deno.Command("/usr/bin/time", {
+      args: ["-f", "%U", "true"],
+      stdout: "null",
+      stderr: "null",
+    })
+      .output().then((r) => r.code === 0, () => false);
+  }
+  const report = gnuTime ? await Deno.makeTempFile() : "";
+  const argv = gnuTime ? ["-f", "%U %S", "-o", report, cmd, ...args] : args;
   const start = performance.now();
-  const { code } = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
-  const elapsed = performance.now() - start;
+  const { code } = await new Deno.Command(gnuTime ? "/usr/bin/time" : cmd, {
+    args: argv,
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  const wallMs = performance.now() - start;
   if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${code}`);
-  return elapsed;
+  if (!gnuTime) return { wallMs };
+  const [user, system] = (await Deno.readTextFile(report)).trim().split(/\s+/).map(Number);
+  await Deno.remove(report);
+  return { wallMs, cpuMs: (user + system) * 1000 };
 }
 
 async function timeInProcess(file: string): Promise<{ ms: number; bytes: number }> {
   let bytes = 0;
-  const sink = new BgpdumpTextSink(
-    new LineBuffer((chunk) => {
-      bytes += chunk.length;
-    }),
-  );
+  const out = new LineBuffer((chunk) => {
+    bytes += chunk.length;
+  });
   const start = performance.now();
   const stream = await decompressedStream((await Deno.open(file)).readable);
-  await decodeMrtStream(stream, sink, () => {});
+  await decodeMrtStream(stream, new BgpdumpTextSink(out), () => {});
+  out.flush();
   return { ms: performance.now() - start, bytes };
 }
 
@@ -78,34 +102,47 @@ async function main(): Promise<void> {
   }
   const deno = Deno.execPath();
   const ours = ["run", "--allow-read", DECODE_MODULE, file];
+  const theirs = ["-q", "-m", file];
   // Warm-up: compile and cache the module, load bgpdump and the file into the page cache.
   await timeCommand(deno, ours);
-  await timeCommand("bgpdump", ["-q", "-m", file]).catch(() => timeCommand("bgpdump", ["-m", file]));
-  const bgpdumpArgs = await timeCommand("bgpdump", ["-q", "-m", file]).then(() => ["-q", "-m", file])
-    .catch(() => ["-m", file]);
-  const oursMs: number[] = [];
-  const theirsMs: number[] = [];
+  await timeCommand("bgpdump", theirs);
+  const oursRuns: Timing[] = [];
+  const theirRuns: Timing[] = [];
   for (let i = 0; i < runs; i++) {
-    oursMs.push(await timeCommand(deno, ours));
-    theirsMs.push(await timeCommand("bgpdump", bgpdumpArgs));
+    oursRuns.push(await timeCommand(deno, ours));
+    theirRuns.push(await timeCommand("bgpdump", theirs));
   }
+  // In this process: the first run pays for JIT compilation like a fresh process does, later ones do not.
   const inProcess: number[] = [];
   let outputBytes = 0;
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < runs + 1; i++) {
     const r = await timeInProcess(file);
     inProcess.push(r.ms);
     outputBytes = r.bytes;
   }
-  const a = median(oursMs);
-  const b = median(theirsMs);
-  const c = median(inProcess);
-  console.log(`file: ${file} (${(await Deno.stat(file)).size} bytes, ${outputBytes} bytes of output)`);
-  console.log(`runs: ${runs} each, medians`);
-  console.log(`speaker decode (deno run, start-up included): ${a.toFixed(1)} ms`);
-  console.log(`bgpdump -m:                                    ${b.toFixed(1)} ms`);
-  console.log(`ratio ours/bgpdump:                            ${(a / b).toFixed(2)}`);
-  console.log(`in-process decode (no start-up):               ${c.toFixed(1)} ms`);
-  console.log(`ratio in-process/bgpdump:                      ${(c / b).toFixed(2)}`);
+  const wallOurs = median(oursRuns.map((t) => t.wallMs));
+  const wallTheirs = median(theirRuns.map((t) => t.wallMs));
+  const ms = (n: number) => `${n.toFixed(1)} ms`.padStart(10);
+  console.log(
+    `file: ${file} (${(await Deno.stat(file)).size} bytes, ${outputBytes} bytes of bgpdump -m text)`,
+  );
+  console.log(`runs: ${runs} of each command, alternating; medians`);
+  console.log(`speaker decode, wall (deno run, start-up included): ${ms(wallOurs)}`);
+  console.log(`bgpdump -m, wall:                                   ${ms(wallTheirs)}`);
+  console.log(`ratio ours/bgpdump, wall:                           ${(wallOurs / wallTheirs).toFixed(2)}`);
+  if (oursRuns.every((t) => t.cpuMs !== undefined)) {
+    const cpuOurs = median(oursRuns.map((t) => t.cpuMs!));
+    const cpuTheirs = median(theirRuns.map((t) => t.cpuMs!));
+    console.log(`speaker decode, CPU (user+system, all threads):      ${ms(cpuOurs)}`);
+    console.log(`bgpdump -m, CPU:                                    ${ms(cpuTheirs)}`);
+    console.log(`ratio ours/bgpdump, CPU:                            ${(cpuOurs / cpuTheirs).toFixed(2)}`);
+  }
+  console.log(`in-process decode, first run (cold JIT):            ${ms(inProcess[0])}`);
+  console.log(
+    `in-process decode, warm (median of ${runs}):${" ".repeat(13 - String(runs).length)}${
+      ms(median(inProcess.slice(1)))
+    }`,
+  );
 }
 
 if (import.meta.main) await main();
