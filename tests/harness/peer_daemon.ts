@@ -239,7 +239,12 @@ export abstract class PeerDaemon implements AsyncDisposable {
     await waitFor(
       `${this.kind}@${this.host.name} session to ${neighbor} to be established`,
       async () => (await this.sessionState(neighbor)) === "established",
-      { timeoutMs, intervalMs: 200, diagnostics: () => this.diagnostics() },
+      {
+        timeoutMs,
+        intervalMs: 200,
+        diagnostics: () => this.diagnostics(),
+        giveUp: () => this.#process?.running ? undefined : `${this.kind} is not running`,
+      },
     );
   }
 

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { type Capture, capture, type CaptureOptions } from "./capture.ts";
 import { CommandError, type CommandResult, runCommand, type RunOptions } from "./command.ts";
 import { ManagedProcess } from "./managed_process.ts";
 import { processesMatching } from "./process_table.ts";
@@ -346,6 +347,20 @@ export class Topology implements AsyncDisposable {
     });
     this.adopt(process);
     return process;
+  }
+
+  /**
+   * Starts a packet capture in `host`'s namespace (see {@linkcode capture}); stopped by
+   * {@linkcode destroy} if the test does not stop it.
+   *
+   * @example
+   * ```ts
+   * const cap = await topo.capture(topo.host(2));
+   * const frames = await bgpFrames(await cap.stop());
+   * ```
+   */
+  capture(host: Host, options: CaptureOptions = {}): Promise<Capture> {
+    return capture(this, host, options);
   }
 
   /** Registers something that {@linkcode destroy} stops before deleting the namespaces. */
