@@ -3,6 +3,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { DesiredState } from "../../lib/kube/desired_state.ts";
 import {
   ObjectsFiles,
+  type ParsedObjects,
   parseObjectsText,
   readObjectsFile,
   watchObjectsFiles,
@@ -54,7 +55,7 @@ function podJson(name: string, ip: string) {
   };
 }
 
-function keys(parsed: ReturnType<typeof parseObjectsText>): string[] {
+function keys(parsed: ParsedObjects): string[] {
   return parsed.records.map((r) => `${r.kind}/${r.key}`);
 }
 
@@ -77,17 +78,17 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-Deno.test("parseObjectsText() reads multi-document YAML", () => {
-  const parsed = parseObjectsText(`---\n${SUBNET_YAML}---\n${podYaml("a", "198.51.100.10")}---\n`);
+Deno.test("(await parseObjectsText()) reads multi-document YAML", async () => {
+  const parsed = await parseObjectsText(`---\n${SUBNET_YAML}---\n${podYaml("a", "198.51.100.10")}---\n`);
   assertEquals(keys(parsed), ["Subnet/demo", "Pod/ns/a"]);
   assertEquals([parsed.problems, parsed.fatal], [[], undefined]);
 });
 
-Deno.test("parseObjectsText() reads a single YAML document without markers", () => {
-  assertEquals(keys(parseObjectsText(SUBNET_YAML)), ["Subnet/demo"]);
+Deno.test("(await parseObjectsText()) reads a single YAML document without markers", async () => {
+  assertEquals(keys(await parseObjectsText(SUBNET_YAML)), ["Subnet/demo"]);
 });
 
-Deno.test("parseObjectsText() reads a YAML List and a typed list whose items omit their kind", () => {
+Deno.test("(await parseObjectsText()) reads a YAML List and a typed list whose items omit their kind", async () => {
   const list = `apiVersion: v1
 kind: List
 items:
@@ -99,31 +100,33 @@ items:
   - metadata: { name: b, namespace: ns }
     spec: { nodeName: node-1 }
 `;
-  assertEquals(keys(parseObjectsText(list)), ["Service/ns/s", "Pod/ns/b"]);
+  assertEquals(keys(await parseObjectsText(list)), ["Service/ns/s", "Pod/ns/b"]);
 });
 
-Deno.test("parseObjectsText() reads JSON: an object, an array and a List", () => {
-  assertEquals(keys(parseObjectsText(JSON.stringify(podJson("a", "198.51.100.10")))), ["Pod/ns/a"]);
+Deno.test("(await parseObjectsText()) reads JSON: an object, an array and a List", async () => {
+  assertEquals(keys(await parseObjectsText(JSON.stringify(podJson("a", "198.51.100.10")))), ["Pod/ns/a"]);
   assertEquals(
-    keys(parseObjectsText(JSON.stringify([podJson("a", "198.51.100.10"), podJson("b", "198.51.100.11")]))),
+    keys(
+      await parseObjectsText(JSON.stringify([podJson("a", "198.51.100.10"), podJson("b", "198.51.100.11")])),
+    ),
     [
       "Pod/ns/a",
       "Pod/ns/b",
     ],
   );
   const list = { apiVersion: "v1", kind: "List", items: [podJson("c", "198.51.100.12")] };
-  assertEquals(keys(parseObjectsText(JSON.stringify(list))), ["Pod/ns/c"]);
+  assertEquals(keys(await parseObjectsText(JSON.stringify(list))), ["Pod/ns/c"]);
 });
 
-Deno.test("parseObjectsText() reads YAML with directives, document end markers and CRLF line ends", () => {
+Deno.test("(await parseObjectsText()) reads YAML with directives, document end markers and CRLF line ends", async () => {
   const text = `%YAML 1.2\n---\n${SUBNET_YAML}...\n---\n${podYaml("a", "198.51.100.10")}`.replaceAll(
     "\n",
     "\r\n",
   );
-  assertEquals(keys(parseObjectsText(text)), ["Subnet/demo", "Pod/ns/a"]);
+  assertEquals(keys(await parseObjectsText(text)), ["Subnet/demo", "Pod/ns/a"]);
 });
 
-Deno.test("parseObjectsText() counts VpcNatGateways and other kinds as ignored", () => {
+Deno.test("(await parseObjectsText()) counts VpcNatGateways and other kinds as ignored", async () => {
   const text = `apiVersion: kubeovn.io/v1
 kind: VpcNatGateway
 metadata: { name: gw1 }
@@ -133,12 +136,12 @@ kind: ConfigMap
 metadata: { name: c }
 ---
 ${SUBNET_YAML}`;
-  const parsed = parseObjectsText(text);
+  const parsed = await parseObjectsText(text);
   assertEquals([keys(parsed), parsed.ignored, parsed.problems], [["Subnet/demo"], 2, []]);
 });
 
-Deno.test("parseObjectsText() reports a bad object with a reason and remembers its key", () => {
-  const parsed = parseObjectsText(
+Deno.test("(await parseObjectsText()) reports a bad object with a reason and remembers its key", async () => {
+  const parsed = await parseObjectsText(
     `${SUBNET_YAML}---\napiVersion: v1\nkind: Service\nmetadata: { name: s }\nspec: { type: Odd }\n`,
   );
   assertEquals(keys(parsed), ["Subnet/demo"]);
@@ -146,23 +149,23 @@ Deno.test("parseObjectsText() reports a bad object with a reason and remembers i
   assert(parsed.problems[0].includes("skipped"), parsed.problems[0]);
 });
 
-Deno.test("parseObjectsText() reports record warnings, such as an unknown bgp value", () => {
-  const parsed = parseObjectsText(podYaml("a", "198.51.100.10", "\n    ovn.kubernetes.io/bgp: maybe"));
+Deno.test("(await parseObjectsText()) reports record warnings, such as an unknown bgp value", async () => {
+  const parsed = await parseObjectsText(podYaml("a", "198.51.100.10", "\n    ovn.kubernetes.io/bgp: maybe"));
   assertEquals(parsed.records.length, 1);
   assert(parsed.problems[0].includes("ovn.kubernetes.io/bgp"), parsed.problems[0]);
 });
 
-Deno.test("parseObjectsText() marks a file with invalid YAML or JSON as unusable", () => {
-  assert(parseObjectsText(`${SUBNET_YAML}---\nkind: [unclosed\n`).fatal?.includes("invalid YAML"));
-  assert(parseObjectsText(`{"kind": "Pod",`).fatal?.includes("invalid JSON"));
+Deno.test("(await parseObjectsText()) marks a file with invalid YAML or JSON as unusable", async () => {
+  assert((await parseObjectsText(`${SUBNET_YAML}---\nkind: [unclosed\n`)).fatal?.includes("invalid YAML"));
+  assert((await parseObjectsText(`{"kind": "Pod",`)).fatal?.includes("invalid JSON"));
 });
 
-Deno.test("parseObjectsText() does not follow Lists nested deeper than two levels", () => {
+Deno.test("(await parseObjectsText()) does not follow Lists nested deeper than two levels", async () => {
   const nested = {
     kind: "List",
     items: [{ kind: "List", items: [{ kind: "List", items: [podJson("a", "198.51.100.1")] }] }],
   };
-  const parsed = parseObjectsText(JSON.stringify(nested));
+  const parsed = await parseObjectsText(JSON.stringify(nested));
   assertEquals(parsed.records, []);
   assert(parsed.problems[0].includes("nested"));
 });
@@ -176,7 +179,18 @@ Deno.test("readObjectsFile() streams a large multi-document file to the same rec
     await Deno.writeTextFile(`${dir}/big.yaml`, text);
     const streamed = await readObjectsFile(`${dir}/big.yaml`);
     assertEquals(streamed.records.length, 1201);
-    assertEquals(streamed.records, parseObjectsText(text).records);
+    assertEquals(streamed.records, (await parseObjectsText(text)).records);
+  });
+});
+
+Deno.test("readObjectsFile() streams JSON documents separated by --- lines", async () => {
+  await withDir(async (dir) => {
+    const docs = [
+      JSON.stringify(podJson("a", "198.51.100.1")),
+      `# comment\n${JSON.stringify(podJson("b", "198.51.100.2"))}`,
+    ];
+    await Deno.writeTextFile(`${dir}/pods.yaml`, `${docs.join("\n---\n")}\n`);
+    assertEquals(keys(await readObjectsFile(`${dir}/pods.yaml`)), ["Pod/ns/a", "Pod/ns/b"]);
   });
 });
 
