@@ -39,6 +39,8 @@ function corpusMessages(): Uint8Array[] {
   for (const e of Deno.readDirSync(CORPUS + "pcap")) {
     for (const s of bgpStreams(Deno.readFileSync(CORPUS + "pcap/" + e.name))) out.push(...s.messages);
   }
+  const live = Deno.readFileSync(new URL("./fixtures/live_sessions.pcap", import.meta.url));
+  for (const s of bgpStreams(live)) out.push(...s.messages);
   return out;
 }
 

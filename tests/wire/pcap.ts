@@ -6,6 +6,8 @@
  */
 
 import { frameLength } from "../../lib/wire/message.ts";
+import { decodeOpen } from "../../lib/wire/open.ts";
+import type { Capability, DecodeContext, Family, OpenMessage } from "../../lib/wire/types.ts";
 
 /** One TCP segment with payload. */
 interface Segment {
@@ -142,4 +144,36 @@ export function bgpStreams(file: Uint8Array): BgpStream[] {
     const [a, b] = flow.split(" > ");
     return { flow, reverse: `${b} > ${a}`, messages: st.messages };
   });
+}
+
+/** The OPEN among `messages`, decoded, if any. */
+export function openOf(messages: Uint8Array[]): OpenMessage | undefined {
+  const m = messages.find((x) => x[18] === 1);
+  if (m === undefined) return undefined;
+  const r = decodeOpen(m.subarray(19));
+  return r.ok ? r.value : undefined;
+}
+
+function has(open: OpenMessage, code: number): boolean {
+  return open.capabilities.some((c) => c.code === code);
+}
+
+function addPathOf(open: OpenMessage): { afi: number; safi: number; mode: number }[] {
+  return open.capabilities.flatMap((c: Capability) =>
+    c.code === 69 && "entries" in c ? [...c.entries] as never[] : []
+  );
+}
+
+/** The context for decoding what `sender` sends to `receiver` (RFC 6793, RFC 7911, RFC 8654). */
+export function negotiated(sender: OpenMessage, receiver: OpenMessage): DecodeContext {
+  const addPath: Family[] = [];
+  for (const s of addPathOf(sender)) {
+    const r = addPathOf(receiver).find((x) => x.afi === s.afi && x.safi === s.safi);
+    if ((s.mode & 2) && r !== undefined && (r.mode & 1)) addPath.push({ afi: s.afi as 1 | 2, safi: s.safi });
+  }
+  return {
+    fourOctetAs: has(sender, 65) && has(receiver, 65),
+    addPath,
+    maxMessageSize: has(sender, 6) && has(receiver, 6) ? 65535 : 4096,
+  };
 }
