@@ -157,6 +157,20 @@ export class Bird extends PeerDaemon {
     return parseBirdRoutes(out, restartingProtocols(protocols), this.#fromByProtocol());
   }
 
+  /** Networks in the master table (`birdc show route count`). */
+  override async routeCount(family: AddressFamily): Promise<number> {
+    const out = await this.cli([
+      "show",
+      "route",
+      "count",
+      "table",
+      family === "ipv4" ? "master4" : "master6",
+    ]);
+    const m = /routes for (\d+) networks/.exec(out);
+    if (!m) throw new Error(`Unexpected 'show route count' output: ${out}`);
+    return Number(m[1]);
+  }
+
   #fromByProtocol(): Map<string, string> {
     return new Map(this.spec.neighbors.map((n) => [birdProtocolName(n.address), n.address]));
   }

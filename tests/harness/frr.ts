@@ -178,6 +178,15 @@ export class Frr extends PeerDaemon {
     return parseFrrRoutes(await this.vtyshJson(`show bgp ${family} unicast json detail`));
   }
 
+  /** Prefixes in the BGP table (`show bgp <afi> unicast statistics json`, totalPrefixes). */
+  override async routeCount(family: AddressFamily): Promise<number> {
+    const json = await this.vtyshJson(`show bgp ${family} unicast statistics json`) as Record<
+      string,
+      { totalPrefixes?: number }[]
+    >;
+    return Object.values(json)[0]?.[0]?.totalPrefixes ?? 0;
+  }
+
   async sessionState(neighbor: string): Promise<SessionState | undefined> {
     const json = await this.vtyshJson(`show bgp neighbors ${neighbor} json`) as Record<
       string,

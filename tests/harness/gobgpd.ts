@@ -214,6 +214,14 @@ export class Gobgpd extends PeerDaemon {
     return parseGobgpRib(await this.cliJson(["global", "rib", "-a", family]));
   }
 
+  /** Destinations in the global RIB (`gobgp global rib summary`). */
+  override async routeCount(family: AddressFamily): Promise<number> {
+    const json = await this.cliJson(["global", "rib", "summary", "-a", family]) as {
+      num_destination?: number;
+    };
+    return json?.num_destination ?? 0;
+  }
+
   /** Paths received from `neighbor` before import policy (`gobgp neighbor X adj-in`). */
   async adjIn(neighbor: string, family: AddressFamily): Promise<PeerRoute[]> {
     return parseGobgpRib(await this.cliJson(["neighbor", neighbor, "adj-in", "-a", family]));

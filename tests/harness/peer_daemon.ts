@@ -231,6 +231,30 @@ export abstract class PeerDaemon implements AsyncDisposable {
   /** Routes the daemon holds for `family` (received from neighbours, and its own where it reports them). */
   abstract routes(family: AddressFamily): Promise<PeerRoute[]>;
 
+  /**
+   * Number of prefixes in the daemon's table for `family`, read cheaply (no per-route output), for
+   * benchmarks and bulk tests. Defaults to counting {@linkcode routes}' distinct prefixes.
+   */
+  async routeCount(family: AddressFamily): Promise<number> {
+    return new Set((await this.routes(family)).map((r) => r.prefix)).size;
+  }
+
+  /**
+   * Polls {@linkcode routeCount} until it reaches `count` exactly; throws with the last count and the logs
+   * after `timeoutMs` (30 s). Polls every 100 ms.
+   */
+  async waitForRouteCount(family: AddressFamily, count: number, timeoutMs = 30_000): Promise<void> {
+    let last = -1;
+    await waitFor(`${this.kind}@${this.host.name} to hold ${count} ${family} prefixes`, async () => {
+      last = await this.routeCount(family);
+      return last === count;
+    }, {
+      timeoutMs,
+      intervalMs: 100,
+      diagnostics: async () => `last count: ${last}\n${await this.diagnostics()}`,
+    });
+  }
+
   /** Session state towards `neighbor` (address), or `undefined` if the daemon does not know it. */
   abstract sessionState(neighbor: string): Promise<SessionState | undefined>;
 
