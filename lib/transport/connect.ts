@@ -12,6 +12,7 @@ import {
   bindSocket,
   closeFd,
   Errno,
+  errnoMessage,
   getIntOption,
   openTcpSocket,
   OsError,
@@ -61,14 +62,14 @@ export interface ConnectOptions extends ConnectionOptions {
  * const conn = await connectPeer({ remoteAddress: "10.99.0.2", md5Password: "s3cret", ttl: 1, timeoutMs: 5000 });
  * ```
  */
-export function connectPeer(options: ConnectOptions): Promise<BgpConnection> {
+export async function connectPeer(options: ConnectOptions): Promise<BgpConnection> {
   const remoteAddress = normalizeIp(options.remoteAddress);
   const remotePort = options.remotePort ?? BGP_PORT;
   const needsFfi = Boolean(options.md5Password) || options.ttl !== undefined ||
     options.minTtl !== undefined || options.localAddress !== undefined;
-  return needsFfi
+  return await (needsFfi
     ? connectWithOptions(remoteAddress, remotePort, options)
-    : connectPlain(remoteAddress, remotePort, options);
+    : connectPlain(remoteAddress, remotePort, options));
 }
 
 async function connectPlain(
@@ -171,8 +172,8 @@ async function waitConnected(
 function wrap(remoteAddress: string, remotePort: number, err: unknown): Error {
   if (err instanceof ConnectError) return err;
   if (err instanceof OsError && err.call !== "connect()") {
-    // A socket option failed: say which, e.g. "setting IP_TTL failed: invalid argument".
-    const reason = err.message[0].toLowerCase() + err.message.slice(1);
+    // A socket option or bind failed: say which, e.g. "setting IP_TTL: invalid argument".
+    const reason = `${err.call[0].toLowerCase()}${err.call.slice(1)}: ${errnoMessage(err.errno)}`;
     return new ConnectError(remoteAddress, remotePort, err.code, reason, { cause: err });
   }
   if (err instanceof OsError || !(err instanceof Error) || "code" in err) {

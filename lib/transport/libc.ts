@@ -327,7 +327,7 @@ export function getIntOption(fd: number, level: number, name: number, call: stri
 export function bindSocket(fd: number, address: string, port: number, family: IpFamily): void {
   const c = open();
   const sa = encodeSockaddr(address, port, family);
-  check(c, c.bind(fd, sa, sa.byteLength), "bind()");
+  check(c, c.bind(fd, sa, sa.byteLength), `Binding ${address}`);
 }
 
 /**
