@@ -18,6 +18,8 @@ export interface BfdPeerSpec {
   readonly minRxMs: number;
   readonly minTxMs: number;
   readonly multiplier: number;
+  /** RFC 5883 multihop session (port 4784). */
+  readonly multihop?: boolean;
 }
 
 /** A session state as a real daemon reports it, lower case: `up`, `down`, `init`, `admindown`. */
@@ -67,7 +69,7 @@ export class FrrBfdd implements BfdDaemon {
     ];
     for (const p of peers) {
       lines.push(
-        ` peer ${p.address} local-address ${p.localAddress}`,
+        ` peer ${p.address}${p.multihop ? " multihop" : ""} local-address ${p.localAddress}`,
         `  receive-interval ${p.minRxMs}`,
         `  transmit-interval ${p.minTxMs}`,
         `  detect-multiplier ${p.multiplier}`,
@@ -113,7 +115,9 @@ export class FrrBfdd implements BfdDaemon {
   }
 
   /** `show bfd peers json`. */
-  async peers(): Promise<{ peer: string; status: string; diagnostic: string; "remote-id": number }[]> {
+  async peers(): Promise<
+    { peer: string; status: string; multihop: boolean; diagnostic: string; "remote-id": number }[]
+  > {
     const r = await runCommand(["vtysh", "--vty_socket", this.#dir, "-c", "show bfd peers json"]);
     return JSON.parse(r.stdout);
   }
