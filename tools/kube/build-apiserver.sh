@@ -7,7 +7,9 @@
 # go.mod points every k8s.io/* staging module at ./staging/src; this script writes a small go.mod that
 # replaces each of them with its published v0.<minor>.<patch> twin.
 #
-# Usage: tools/kube/build-apiserver.sh [--print-path]
+# Usage: tools/kube/build-apiserver.sh [--print-path | --check]
+#   --print-path          print only the binary's path on stdout (progress goes to stderr)
+#   --check               never build: print the path if cached, else exit 2 saying how to build
 #   SPEAKER_KUBE_VERSION  Kubernetes version to build (default 1.36.3)
 #   SPEAKER_KUBE_CACHE    cache root (default /var/cache/speaker-kube); the binary lands in
 #                         $SPEAKER_KUBE_CACHE/v<version>/kube-apiserver
@@ -21,15 +23,27 @@ version="${version#v}"
 cache_root="${SPEAKER_KUBE_CACHE:-/var/cache/speaker-kube}"
 dir="$cache_root/v$version"
 bin="$dir/kube-apiserver"
-print_path=0
-[ "${1:-}" = "--print-path" ] && print_path=1
+mode="${1:-build}"
+case "$mode" in
+  build | --print-path | --check) ;;
+  *)
+    echo "usage: $0 [--print-path | --check]" >&2
+    exit 64
+    ;;
+esac
 
-say() { [ "$print_path" = 1 ] && echo "build-apiserver: $*" >&2 || echo "build-apiserver: $*"; }
+say() {
+  if [ "$mode" = build ]; then echo "build-apiserver: $*"; else echo "build-apiserver: $*" >&2; fi
+}
 
 if [ -x "$bin" ] && "$bin" --version >/dev/null 2>&1; then
-  say "cached $("$bin" --version) at $bin"
-  [ "$print_path" = 1 ] && echo "$bin"
+  [ "$mode" = --check ] || say "cached $("$bin" --version) at $bin"
+  [ "$mode" = build ] || echo "$bin"
   exit 0
+fi
+if [ "$mode" = --check ]; then
+  echo "build-apiserver: no kube-apiserver v$version at $bin; build it with tools/kube/build-apiserver.sh" >&2
+  exit 2
 fi
 
 go_bin="${GO:-/usr/local/go/bin/go}"
@@ -97,5 +111,5 @@ say "compiling (go build -trimpath, CGO_ENABLED=0, GOFLAGS=$GOFLAGS)"
 "$go_bin" build -trimpath -ldflags="$ldflags" -o "$bin.tmp" k8s.io/kubernetes/cmd/kube-apiserver
 mv -f "$bin.tmp" "$bin"
 say "built $("$bin" --version) at $bin in $(($(date +%s) - start)) s of compile"
-[ "$print_path" = 1 ] && echo "$bin"
+[ "$mode" = build ] || echo "$bin"
 exit 0
