@@ -93,6 +93,7 @@ export class Bird extends PeerDaemon {
     return lines;
   }
 
+  /** Writes bird.conf (one `protocol bgp` per neighbour). */
   protected async writeConfig(): Promise<void> {
     const lines = [
       `log ${quote(`${this.dir}/bird.log`)} all;`,
@@ -117,6 +118,7 @@ export class Bird extends PeerDaemon {
     await Deno.remove(this.controlSocket).catch(() => undefined);
   }
 
+  /** `bird -f` in the foreground, `-R` for a graceful restart. */
   protected command(options: StartOptions): string[] {
     const argv = [
       "bird",
@@ -132,10 +134,12 @@ export class Bird extends PeerDaemon {
     return argv;
   }
 
+  /** bird.log, which holds the protocol state changes. */
   protected override extraLogs(): string[] {
     return [`${this.dir}/bird.log`];
   }
 
+  /** Ready once `birdc show status` says the daemon is up. */
   protected async probeReady(): Promise<boolean> {
     const r = await runCommand(["birdc", "-s", this.controlSocket, "show", "status"], {
       allowFailure: true,
@@ -149,6 +153,7 @@ export class Bird extends PeerDaemon {
     return (await runCommand(["birdc", "-s", this.controlSocket, ...args])).stdout;
   }
 
+  /** Routes of the master table for `family` (`show route all`); BGP routes carry `from`. */
   async routes(family: AddressFamily): Promise<PeerRoute[]> {
     const [out, protocols] = await Promise.all([
       this.cli(["show", "route", "all", "table", family === "ipv4" ? "master4" : "master6"]),
@@ -175,6 +180,7 @@ export class Bird extends PeerDaemon {
     return new Map(this.spec.neighbors.map((n) => [birdProtocolName(n.address), n.address]));
   }
 
+  /** The BGP state of the neighbour's protocol (`show protocols`). */
   async sessionState(neighbor: string): Promise<SessionState | undefined> {
     const name = birdProtocolName(neighbor);
     const out = await this.cli(["show", "protocols", name]);

@@ -106,11 +106,13 @@ export const DEFAULT_BGP_FIELDS = [
 
 /** One captured frame that carries BGP messages. */
 export interface BgpFrame {
+  /** Frame number in the capture (1-based). */
   readonly frame: number;
   /** Seconds since the first packet of the capture. */
   readonly time: number;
   /** Source and destination IP (v4 or v6). */
   readonly src: string;
+  /** Destination IP (v4 or v6). */
   readonly dst: string;
   /** Type code of every BGP message in the frame, in order (several messages may share a frame). */
   readonly types: readonly number[];

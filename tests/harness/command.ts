@@ -6,8 +6,11 @@
 
 /** Output of a finished command. */
 export interface CommandResult {
+  /** Exit code. */
   readonly code: number;
+  /** Everything written to stdout. */
   readonly stdout: string;
+  /** Everything written to stderr. */
   readonly stderr: string;
 }
 

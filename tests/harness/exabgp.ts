@@ -26,8 +26,11 @@ export interface ExabgpSpec extends DaemonSpec {
 
 /** One JSON object ExaBGP wrote for a received message or a state change (its own format, unchanged). */
 export interface ExabgpEvent {
+  /** Event kind: `"state"`, `"open"`, `"update"`, `"notification"`… */
   readonly type?: string;
+  /** Seconds since the epoch. */
   readonly time?: number;
+  /** Who the event is about and what it carried. */
   readonly neighbor?: {
     readonly address?: { readonly local?: string; readonly peer?: string };
     readonly state?: string;
@@ -38,6 +41,7 @@ export interface ExabgpEvent {
     readonly open?: unknown;
     readonly notification?: unknown;
   };
+  /** Other fields ExaBGP adds (version, host, pid, counter…). */
   readonly [key: string]: unknown;
 }
 
@@ -46,6 +50,7 @@ export type ExabgpAsPath = number[] | Record<string, { element?: string; value?:
 
 /** The `update` object of an ExaBGP JSON event. */
 export interface ExabgpUpdate {
+  /** Path attributes of the announced routes. */
   readonly attribute?: {
     readonly origin?: string;
     readonly "as-path"?: ExabgpAsPath;
@@ -54,7 +59,9 @@ export interface ExabgpUpdate {
     readonly community?: [number, number][];
     readonly "large-community"?: [number, number, number][];
   };
+  /** Announced NLRI by family (`"ipv4 unicast"`) and then by next hop. */
   readonly announce?: Record<string, Record<string, { nlri?: string }[]>>;
+  /** Withdrawn NLRI by family. */
   readonly withdraw?: Record<string, { nlri?: string }[]>;
 }
 
@@ -107,6 +114,7 @@ export class Exabgp extends PeerDaemon {
     return lines;
   }
 
+  /** Writes exabgp.conf with the recorder process and one `neighbor` block per neighbour. */
   protected async writeConfig(): Promise<void> {
     const lines = [
       "process record {",
@@ -120,6 +128,7 @@ export class Exabgp extends PeerDaemon {
     await Deno.remove(this.receiveLog).catch(() => undefined);
   }
 
+  /** ExaBGP settings that make it run as a plain foreground child. */
   protected override environment(): Record<string, string> {
     // No privilege drop, no CLI pipe, no acks on the API process, no global listener (per-neighbour
     // `listen` instead, which also carries the MD5 key).
@@ -134,10 +143,12 @@ export class Exabgp extends PeerDaemon {
     };
   }
 
+  /** `exabgp <conf>` in the foreground. */
   protected command(): string[] {
     return ["exabgp", `${this.dir}/exabgp.conf`];
   }
 
+  /** Ready once the recorder process has created the receive log. */
   protected async probeReady(): Promise<boolean> {
     return await Deno.stat(this.receiveLog).then(() => true, () => false);
   }
@@ -173,6 +184,7 @@ export class Exabgp extends PeerDaemon {
     await Deno.writeTextFile(`${this.dir}/commands.fifo`, `${text}\n`, { append: true });
   }
 
+  /** Routes rebuilt from the receive log (see {@linkcode replayExabgpEvents}). */
   async routes(family: AddressFamily): Promise<PeerRoute[]> {
     return replayExabgpEvents(await this.events(), family, this.#gracefulNeighbors());
   }
@@ -181,6 +193,7 @@ export class Exabgp extends PeerDaemon {
     return new Set(this.spec.neighbors.filter((n) => n.gracefulRestart).map((n) => n.address));
   }
 
+  /** State from the last `neighbor-changes` event: up = established, connected = opensent, else idle. */
   async sessionState(neighbor: string): Promise<SessionState | undefined> {
     if (!this.spec.neighbors.some((n) => n.address === neighbor)) return undefined;
     let state: SessionState = "idle";

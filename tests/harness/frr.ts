@@ -63,6 +63,7 @@ export class Frr extends PeerDaemon {
     return `${this.dir}/run`;
   }
 
+  /** Writes bgpd.conf and hands the folder to user frr. */
   protected async writeConfig(): Promise<void> {
     const s = this.spec;
     const lines = [
@@ -111,6 +112,7 @@ export class Frr extends PeerDaemon {
     await runCommand(["chown", "-R", "frr:frr", this.dir]);
   }
 
+  /** Starts zebra first when asked, and waits for its zserv socket. */
   protected override async beforeStart(): Promise<void> {
     if (!this.spec.zebra || this.#zebra?.running) return;
     const zebra = this.spawnHelper("zebra", [
@@ -138,11 +140,13 @@ export class Frr extends PeerDaemon {
     throw new Error(`FRR zebra in ${this.host.netns} did not create its socket:\n${await zebra.logTail()}`);
   }
 
+  /** Stops zebra after bgpd. */
   protected override async afterStop(): Promise<void> {
     await this.#zebra?.stop();
     this.#zebra = undefined;
   }
 
+  /** bgpd in the foreground, with `-Z` unless zebra runs. */
   protected command(): string[] {
     const argv = ["/usr/lib/frr/bgpd", "-f", `${this.dir}/bgpd.conf`, "-i", `${this.vtyDir}/bgpd.pid`];
     argv.push("--vty_socket", this.vtyDir, "-P", "0");
@@ -151,10 +155,12 @@ export class Frr extends PeerDaemon {
     return argv;
   }
 
+  /** bgpd's own log file. */
   protected override extraLogs(): string[] {
     return [`${this.vtyDir}/bgpd.log`];
   }
 
+  /** Ready once vtysh gets JSON from bgpd. */
   protected async probeReady(): Promise<boolean> {
     const r = await runCommand(["vtysh", "--vty_socket", this.vtyDir, "-c", "show bgp summary json"], {
       allowFailure: true,
@@ -174,6 +180,7 @@ export class Frr extends PeerDaemon {
     return JSON.parse(await this.vtysh(command));
   }
 
+  /** Every path of the BGP table for `family` (`show bgp <afi> unicast json detail`). */
   async routes(family: AddressFamily): Promise<PeerRoute[]> {
     return parseFrrRoutes(await this.vtyshJson(`show bgp ${family} unicast json detail`));
   }
@@ -187,6 +194,7 @@ export class Frr extends PeerDaemon {
     return Object.values(json)[0]?.[0]?.totalPrefixes ?? 0;
   }
 
+  /** `bgpState` of `show bgp neighbors <address> json`. */
   async sessionState(neighbor: string): Promise<SessionState | undefined> {
     const json = await this.vtyshJson(`show bgp neighbors ${neighbor} json`) as Record<
       string,

@@ -26,8 +26,11 @@ export interface GobgpRouteAttributes {
   readonly communities?: readonly string[];
   /** Large communities `"65001:1:2"`. */
   readonly largeCommunities?: readonly string[];
+  /** MULTI_EXIT_DISC. */
   readonly med?: number;
+  /** LOCAL_PREF (sent to iBGP peers only). */
   readonly localPref?: number;
+  /** ORIGIN; default incomplete. */
   readonly origin?: OriginName;
   /** AS_PATH to originate with (gobgpd prepends its own AS towards eBGP peers). */
   readonly asPath?: readonly number[];
@@ -78,6 +81,7 @@ export class Gobgpd extends PeerDaemon {
     return `unix://${this.dir}/gobgp.sock`;
   }
 
+  /** Writes gobgpd.toml. */
   protected async writeConfig(): Promise<void> {
     const s = this.spec;
     const lines = [
@@ -137,6 +141,7 @@ export class Gobgpd extends PeerDaemon {
     await Deno.remove(`${this.dir}/gobgp.sock`).catch(() => undefined);
   }
 
+  /** gobgpd in the foreground with its API on the unix socket, `-r` for a graceful restart. */
   protected command(options: StartOptions): string[] {
     const argv = [
       "gobgpd",
@@ -151,6 +156,7 @@ export class Gobgpd extends PeerDaemon {
     return argv;
   }
 
+  /** Ready once `gobgp global` answers. */
   protected async probeReady(): Promise<boolean> {
     const r = await runCommand(["gobgp", "--target", this.target, "global"], {
       allowFailure: true,
@@ -227,6 +233,7 @@ export class Gobgpd extends PeerDaemon {
     return parseGobgpRib(await this.cliJson(["neighbor", neighbor, "adj-in", "-a", family]));
   }
 
+  /** `session_state` of the neighbour in `gobgp -j neighbor`. */
   async sessionState(neighbor: string): Promise<SessionState | undefined> {
     const peers = await this.cliJson(["neighbor"]);
     if (!Array.isArray(peers)) return undefined;

@@ -27,7 +27,9 @@ export interface SpawnOptions {
 
 /** How a process ended. */
 export interface ExitStatus {
+  /** Exit code (128 + signal number when killed). */
   readonly code: number;
+  /** The signal that ended the process, if any. */
   readonly signal: Deno.Signal | null;
 }
 

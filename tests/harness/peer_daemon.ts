@@ -31,8 +31,11 @@ export interface PeerRoute {
   readonly communities: readonly string[];
   /** Large communities as `"65001:1:2"`. */
   readonly largeCommunities: readonly string[];
+  /** LOCAL_PREF when the daemon reports it. */
   readonly localPref?: number;
+  /** MULTI_EXIT_DISC when present. */
   readonly med?: number;
+  /** ORIGIN. */
   readonly origin: OriginName;
   /**
    * True when the peer holds the route as stale during a graceful restart. BIRD has no per-route stale
@@ -85,6 +88,7 @@ export interface DaemonSpec {
   readonly asn: number;
   /** Router id; default: the host's IPv4 address. */
   readonly routerId?: string;
+  /** The BGP neighbours. */
   readonly neighbors: readonly NeighborSpec[];
   /** TCP port to listen on; default 179. */
   readonly listenPort?: number;

@@ -6,6 +6,7 @@
 
 /** A process found in `/proc`. */
 export interface ProcessEntry {
+  /** Process id. */
   readonly pid: number;
   /** Its command line, arguments joined by spaces. */
   readonly cmdline: string;

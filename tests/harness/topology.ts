@@ -49,14 +49,19 @@ export interface TopologyOptions {
 
 /** Packet loss and delay applied by {@linkcode Topology.impair}. */
 export interface Impairment {
+  /** Percentage of packets dropped. */
   readonly lossPercent?: number;
+  /** Delay added to every packet, ms. */
   readonly delayMs?: number;
 }
 
 /** One row of a namespace's kernel routing table. */
 export interface KernelRoute {
+  /** Destination: `"default"` or a prefix (host routes without `/32`). */
   readonly dst: string;
+  /** Next hop, when the route has one. */
   readonly gateway?: string;
+  /** Outgoing interface. */
   readonly dev?: string;
   /** Who installed it: `kernel`, `bird`, `bgp` (FRR zebra), `static`… */
   readonly protocol?: string;
@@ -64,6 +69,7 @@ export interface KernelRoute {
 
 /** Anything {@linkcode Topology.destroy} must stop before the namespaces go (daemons, captures…). */
 export interface Stoppable {
+  /** Stops it; must be safe to call twice. */
   stop(): Promise<unknown>;
 }
 
