@@ -441,7 +441,16 @@ export class BfdService {
         const timer = action.timer;
         entry.timers[timer] = setTimeout(() => {
           delete entry.timers[timer];
-          if (this.#peers.get(entry.address) === entry) this.#step(entry, { type: "timerExpired", timer });
+          if (this.#peers.get(entry.address) !== entry) return;
+          try {
+            this.#step(entry, { type: "timerExpired", timer });
+          } catch (error) {
+            // A timer callback must never take the process down.
+            this.#options.logger?.warn("BFD timer handling failed", {
+              peer: entry.address,
+              error: error instanceof Error ? error.message : String(error),
+            });
+          }
         }, Math.max(0, action.at - this.#now()));
         break;
       }

@@ -207,6 +207,40 @@ Deno.test("BfdService: packets with TTL 254, invalid packets and unknown peers a
   }
 });
 
+Deno.test("BfdService: a multihop session drops packets below its minimum TTL and accepts the rest", async () => {
+  const port = freePort();
+  const changes: Change[] = [];
+  const far = scriptedPeer("127.0.0.2", port, 200);
+  const near = scriptedPeer("127.0.0.3", port, 254);
+  const a = await BfdService.start({
+    parameters: FAST,
+    peers: [
+      { address: "127.0.0.2", localAddress: "127.0.0.1", multihop: true, minTtl: 254 },
+      { address: "127.0.0.3", localAddress: "127.0.0.1", multihop: true, minTtl: 254 },
+    ],
+    listenAddresses: ["127.0.0.1"],
+    ports: { multi: port },
+    onStateChange: (p, up, diag) => changes.push([p, up, diag]),
+  });
+  try {
+    far.send({ ...PEER_TIMERS, state: "Down", myDiscriminator: 77 });
+    near.send({ ...PEER_TIMERS, state: "Down", myDiscriminator: 78 });
+    const status = await until("two packets", () => {
+      const s = a.status();
+      return s.server.receivedPackets === 2 ? s : undefined;
+    });
+    assertEquals(status.server.receivedDrop, 1);
+    assertEquals(status.peers.map((p) => [p.peer, p.mode, p.state, p.packetsDropped]), [
+      ["127.0.0.2", "multi", "Down", 1],
+      ["127.0.0.3", "multi", "Init", 0],
+    ]);
+  } finally {
+    await a.close();
+    await far.close();
+    await near.close();
+  }
+});
+
 Deno.test("registerBfdMetrics() exposes kube-ovn-speaker's BFD metric names", async () => {
   const port = freePort();
   const a = await service("127.0.0.1", "127.0.0.2", port, []);
