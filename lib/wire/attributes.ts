@@ -47,6 +47,7 @@ export interface AttributeDecodeOptions {
 
 /** The result of {@linkcode decodePathAttributes}: every attribute that survived, and every error found. */
 export interface DecodedAttributes {
+  /** The attributes that decoded well. */
   readonly attributes: PathAttributes;
   /** In order of discovery; the caller applies the most severe action (session reset > withdraw > discard). */
   readonly errors: BgpError[];
@@ -572,17 +573,15 @@ export interface AttributeEncodeOptions {
   readonly markPartial?: boolean;
 }
 
-type Sink = WireWriter;
-
 /** Starts an attribute with a 2-octet length; {@linkcode endAttr} shrinks it to 1 octet when it fits. */
-function beginAttr(w: Sink, flags: number, code: number): number {
+function beginAttr(w: WireWriter, flags: number, code: number): number {
   w.u8(flags | X);
   w.u8(code);
   w.u16(0);
   return w.length;
 }
 
-function endAttr(w: Sink, valueStart: number): void {
+function endAttr(w: WireWriter, valueStart: number): void {
   const len = w.length - valueStart;
   if (len > 0xffff) throw new RangeError(`Path attribute of ${len} octets exceeds 65535`);
   if (len <= 255) {
@@ -593,7 +592,7 @@ function endAttr(w: Sink, valueStart: number): void {
   } else w.patchU16(valueStart - 2, len);
 }
 
-function writeSegments(w: Sink, segments: readonly AsPathSegment[], four: boolean): void {
+function writeSegments(w: WireWriter, segments: readonly AsPathSegment[], four: boolean): void {
   for (const s of segments) {
     // RFC 4271 §4.3: a segment holds at most 255 AS numbers; longer ones are split.
     for (let at = 0; at < s.asns.length; at += 255) {
@@ -615,14 +614,14 @@ function needsAs4(segments: readonly AsPathSegment[]): boolean {
 }
 
 /** Appends dotted-quad text as 4 octets. */
-function writeIpv4(w: Sink, text: string): void {
+function writeIpv4(w: WireWriter, text: string): void {
   w.ensure(4);
   if (!writeIpv4Text(text, w.buffer, w.length)) throw new RangeError(`Invalid IPv4 address "${text}"`);
   w.skip(4);
 }
 
 /** Appends the Next Hop field of MP_REACH_NLRI (length octet, then the addresses). */
-function writeNextHops(w: Sink, nextHops: readonly string[]): void {
+function writeNextHops(w: WireWriter, nextHops: readonly string[]): void {
   const lengthAt = w.length;
   w.u8(0);
   for (const text of nextHops) {
@@ -642,7 +641,7 @@ export function encodeNextHops(nextHops: readonly string[]): Uint8Array {
   return w.finish().subarray(1);
 }
 
-function writeMpReach(w: Sink, m: MpReach, addPath: boolean): void {
+function writeMpReach(w: WireWriter, m: MpReach, addPath: boolean): void {
   const at = beginAttr(w, O, AttrCode.MP_REACH_NLRI);
   w.u16(m.afi);
   w.u8(m.safi);
@@ -652,7 +651,7 @@ function writeMpReach(w: Sink, m: MpReach, addPath: boolean): void {
   endAttr(w, at);
 }
 
-function writeMpUnreach(w: Sink, m: MpUnreach, addPath: boolean): void {
+function writeMpUnreach(w: WireWriter, m: MpUnreach, addPath: boolean): void {
   const at = beginAttr(w, O, AttrCode.MP_UNREACH_NLRI);
   w.u16(m.afi);
   w.u8(m.safi);
@@ -660,7 +659,7 @@ function writeMpUnreach(w: Sink, m: MpUnreach, addPath: boolean): void {
   endAttr(w, at);
 }
 
-function writePrefixList(w: Sink, list: readonly Prefix[], addPath: boolean): void {
+function writePrefixList(w: WireWriter, list: readonly Prefix[], addPath: boolean): void {
   const size = prefixesByteLength(list, addPath);
   w.ensure(size);
   let o = w.length;
@@ -670,7 +669,7 @@ function writePrefixList(w: Sink, list: readonly Prefix[], addPath: boolean): vo
 }
 
 function writeAggregator(
-  w: Sink,
+  w: WireWriter,
   code: number,
   a: Aggregator,
   four: boolean,
@@ -683,7 +682,7 @@ function writeAggregator(
   endAttr(w, at);
 }
 
-function writeRaw(w: Sink, r: RawAttribute, markPartial: boolean): void {
+function writeRaw(w: WireWriter, r: RawAttribute, markPartial: boolean): void {
   let flags = r.flags & ~X;
   if (markPartial && (flags & (O | T)) === (O | T)) flags |= P;
   const at = beginAttr(w, flags, r.code);
@@ -699,7 +698,7 @@ function writeRaw(w: Sink, r: RawAttribute, markPartial: boolean): void {
  * Throws a RangeError for values that cannot be encoded (bad address text, oversize attribute).
  */
 export function writePathAttributes(
-  w: Sink,
+  w: WireWriter,
   a: PathAttributes,
   ctx: DecodeContext,
   opts?: AttributeEncodeOptions,

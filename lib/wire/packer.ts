@@ -22,20 +22,27 @@ import type { Afi, DecodeContext, Family, PathAttributes, Prefix, Safi } from ".
  *   `mpReach.nlri` is ignored: the prefixes are `nlri`.
  */
 export interface PackGroup {
+  /** The attributes every prefix of the group is announced with. */
   readonly attributes: PathAttributes;
+  /** The prefixes, all of one family. */
   readonly nlri: readonly Prefix[];
 }
 
 /** Prefixes to withdraw: IPv4 unicast in the Withdrawn Routes field, other families in MP_UNREACH_NLRI. */
 export interface PackWithdrawal {
+  /** Address family of the prefixes. */
   readonly afi: Afi;
+  /** Subsequent address family of the prefixes. */
   readonly safi: Safi;
+  /** The prefixes to withdraw. */
   readonly withdrawn: readonly Prefix[];
 }
 
 /** What to pack: announcements grouped by attributes, and withdrawals. */
 export interface PackInput {
+  /** Announcements, one group per distinct attribute set. */
   readonly groups: readonly PackGroup[];
+  /** Withdrawals, sent before the announcements. */
   readonly withdrawals?: readonly PackWithdrawal[];
 }
 

@@ -26,6 +26,7 @@ import { WireWriter } from "./writer.ts";
 
 /** A decoded UPDATE with the errors that did not end the session (RFC 7606 §2). */
 export interface DecodedUpdate {
+  /** The message as decoded (attributes that were discarded are left out). */
   readonly update: UpdateMessage;
   /**
    * Set when RFC 7606 treat-as-withdraw applies: every prefix announced by this UPDATE (NLRI field and
