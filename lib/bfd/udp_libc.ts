@@ -66,6 +66,10 @@ let libc: Libc | undefined;
 function open(): Libc {
   if (libc !== undefined) return libc;
   if (Deno.build.os !== "linux") throw new Error("BFD sockets through libc need Linux");
+  // Buffer addresses go into the msghdr, which needs the unscoped grant; asking first never prompts.
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
+    throw new Error("BFD sockets need --allow-ffi (unscoped: buffer addresses are passed to recvmsg)");
+  }
   const arch = Deno.build.arch;
   const paths = [`/usr/lib/${arch}-linux-gnu/libc.so.6`, `/lib/${arch}-linux-gnu/libc.so.6`, "libc.so.6"];
   let last: unknown;
@@ -77,7 +81,7 @@ function open(): Libc {
       last = error;
     }
   }
-  throw new Error(`Cannot open libc for BFD sockets (run with --allow-ffi): ${String(last)}`);
+  throw new Error(`Cannot open libc for BFD sockets: ${String(last)}`);
 }
 
 const errnoBox = new Int32Array(new ArrayBuffer(4));
