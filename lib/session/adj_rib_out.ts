@@ -68,9 +68,12 @@ function fastIpv4Key(text: string): Ipv4Key | undefined {
   let octet = -1;
   let dots = 0;
   let i = 0;
-  for (; i < text.length; i++) {
+  const n = text.length;
+  for (; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
+      // No leading zeros ("010" is ambiguous): leave those to the general parser.
+      if (octet === 0) return undefined;
       octet = octet < 0 ? c - 48 : octet * 10 + c - 48;
       if (octet > 255) return undefined;
     } else if (c === 46 && octet >= 0 && dots < 3) {
@@ -82,9 +85,17 @@ function fastIpv4Key(text: string): Ipv4Key | undefined {
       break;
     } else return undefined;
   }
-  const lenText = text.slice(i + 1);
-  if (!/^(0|[1-9][0-9]?)$/.test(lenText)) return undefined;
-  const length = +lenText;
+  // The length: 1 or 2 digits, no leading zero, at most 32.
+  const digits = n - i - 1;
+  if (digits < 1 || digits > 2) return undefined;
+  const d0 = text.charCodeAt(i + 1) - 48;
+  if (d0 < 0 || d0 > 9 || (digits === 2 && d0 === 0)) return undefined;
+  let length = d0;
+  if (digits === 2) {
+    const d1 = text.charCodeAt(i + 2) - 48;
+    if (d1 < 0 || d1 > 9) return undefined;
+    length = d0 * 10 + d1;
+  }
   if (length > 32) return undefined;
   const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
   return ((addr & mask) >>> 0) * 64 + length;

@@ -90,7 +90,7 @@ async function main(path: string | undefined): Promise<void> {
     console.error("Usage: engine_runner.ts CONFIG.json");
     Deno.exit(2);
   }
-  const config = JSON.parse(await Deno.readTextFile(path)) as RunnerConfig;
+  const { desired = [], statusPath, ...config } = JSON.parse(await Deno.readTextFile(path)) as RunnerConfig;
   const encoder = new TextEncoder();
   const speaker = new BgpSpeaker({
     ...config,
@@ -99,9 +99,10 @@ async function main(path: string | undefined): Promise<void> {
     },
   });
   await speaker.start();
-  speaker.setDesired(config.desired ?? []);
+  speaker.setDesired(desired);
+  // Let the initial list be collected: the speaker holds it in its compact form.
+  desired.length = 0;
 
-  const statusPath = config.statusPath;
   const statusTimer = statusPath
     ? setInterval(() => {
       const tmp = `${statusPath}.tmp`;

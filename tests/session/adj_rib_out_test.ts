@@ -251,3 +251,28 @@ Deno.test("AdjRibOut converges on the desired set whatever changes interleave wi
     assertEquals(rib.sentV4 + rib.sentV6, peer.size);
   }
 });
+
+Deno.test("DesiredSet.replace() parses IPv4 text exactly like the general prefix parser", () => {
+  const inputs = [
+    "0.0.0.0/0",
+    "255.255.255.255/32",
+    "10.1.2.3/8",
+    "10.1.2.3/31",
+    "1.2.3.4/33",
+    "1.2.3.4/",
+    "1.2.3.4/08",
+    "1.2.3/24",
+    "1.2.3.4.5/24",
+    "256.1.1.1/24",
+    "01.2.3.4/24",
+    "1.2.3.4/3a",
+    "1.2.3.4",
+  ];
+  for (const text of inputs) {
+    const d = new DesiredSet();
+    const delta = d.replace([text]);
+    const parsed = parsePrefix(text);
+    if (parsed === undefined) assertEquals(delta.invalid, [text], text);
+    else assertEquals(d.toStrings(), [prefixToString(parsed)], text);
+  }
+});
