@@ -173,7 +173,6 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 const NEWLINE = 0x0a;
 const SLASH = 0x2f;
-const NEWLINE_BYTES = new Uint8Array([0x0a]);
 
 const ORIGIN_BYTES = ORIGIN_TEXT.map(asciiBytes);
 const NAG = asciiBytes("|NAG|");
@@ -188,22 +187,22 @@ export class BgpdumpTextSink implements RouteSink {
   #head = new LineBuffer(undefined, 256);
   #headKey: [string, string, string, string] = ["", "", "", ""];
   #headAs = -1;
-  #headView: Uint8Array = new Uint8Array(0);
   /** Everything after the prefix (and path identifier) of the previous route line. */
   #tail = new LineBuffer(undefined, 1024);
   #tailFields: RouteFields | undefined;
   #tailType = "";
-  #tailView: Uint8Array = new Uint8Array(0);
+  #newline = new LineBuffer(undefined, 1);
   #v4 = new Uint8Array(4);
   #v6 = new Uint8Array(16);
 
   constructor(out: LineBuffer) {
     this.#out = out;
+    this.#newline.byte(NEWLINE);
   }
 
   state(type: string, time: string, peer: string, peerAs: number, oldState: number, newState: number): void {
     const out = this.#out;
-    out.bytes(this.#header(type, time, "STATE", peer, peerAs));
+    out.append(this.#header(type, time, "STATE", peer, peerAs));
     out.uint(oldState);
     out.byte(PIPE);
     out.uint(newState);
@@ -211,7 +210,7 @@ export class BgpdumpTextSink implements RouteSink {
   }
 
   /** The bytes of `TYPE|time|ENTRY|peer|peerAS|`, rendered again only when one of them changes. */
-  #header(type: string, time: string, entry: string, peer: string, peerAs: number): Uint8Array {
+  #header(type: string, time: string, entry: string, peer: string, peerAs: number): LineBuffer {
     const k = this.#headKey;
     const h = this.#head;
     if (k[0] !== type || k[1] !== time || k[2] !== entry || k[3] !== peer || this.#headAs !== peerAs) {
@@ -231,9 +230,8 @@ export class BgpdumpTextSink implements RouteSink {
       h.byte(PIPE);
       h.uint(peerAs);
       h.byte(PIPE);
-      this.#headView = h.view();
     }
-    return this.#headView;
+    return h;
   }
 
   #prefix(p: PrefixView, pathId: number | undefined): void {
@@ -259,10 +257,10 @@ export class BgpdumpTextSink implements RouteSink {
   ): void {
     const head = this.#header(type, time, "W", peer, peerAs);
     if (prefix.afi === 1) {
-      this.#out.ipv4Line(head, prefix.bytes, prefix.offset, prefix.length, pathId ?? -1, NEWLINE_BYTES);
+      this.#out.ipv4Line(head, prefix.bytes, prefix.offset, prefix.length, pathId ?? -1, this.#newline);
       return;
     }
-    this.#out.bytes(head);
+    this.#out.append(head);
     this.#prefix(prefix, pathId);
     this.#out.byte(NEWLINE);
   }
@@ -283,15 +281,14 @@ export class BgpdumpTextSink implements RouteSink {
       this.#tailType = type;
       this.#tail.reset();
       renderTail(this.#tail, type, fields);
-      this.#tailView = this.#tail.view();
     }
     if (prefix.afi === 1) {
-      this.#out.ipv4Line(head, prefix.bytes, prefix.offset, prefix.length, pathId ?? -1, this.#tailView);
+      this.#out.ipv4Line(head, prefix.bytes, prefix.offset, prefix.length, pathId ?? -1, this.#tail);
       return;
     }
-    this.#out.bytes(head);
+    this.#out.append(head);
     this.#prefix(prefix, pathId);
-    this.#out.bytes(this.#tailView);
+    this.#out.append(this.#tail);
   }
 }
 

@@ -78,22 +78,21 @@ export class LineBuffer {
    * "|pathId" unless `pathId` is negative, then `tail`.
    */
   ipv4Line(
-    head: Uint8Array,
+    head: LineBuffer,
     bytes: Uint8Array,
     offset: number,
     length: number,
     pathId: number,
-    tail: Uint8Array,
+    tail: LineBuffer,
   ): void {
-    const need = head.length + 19 + 11 + tail.length;
+    const h = head.#pos;
+    const t = tail.#pos;
+    const need = h + 19 + 11 + t;
     if (this.#pos + need > this.#buf.length) this.#room(need);
     const buf = this.#buf;
     let pos = this.#pos;
-    const h = head.length;
-    if (h > 24) {
-      buf.set(head, pos);
-      pos += h;
-    } else for (let i = 0; i < h; i++) buf[pos++] = head[i];
+    const from = head.#buf;
+    for (let i = 0; i < h; i++) buf[pos++] = from[i];
     const nb = length > 32 ? 4 : (length + 7) >> 3;
     for (let k = 0; k < 4; k++) {
       if (k) buf[pos++] = 46;
@@ -109,17 +108,14 @@ export class LineBuffer {
     buf[pos++] = d[0];
     if (d.length > 1) buf[pos++] = d[1];
     if (d.length > 2) buf[pos++] = d[2];
-    this.#pos = pos;
     if (pathId >= 0) {
-      this.byte(124);
+      buf[pos++] = 124;
+      this.#pos = pos;
       this.uint(pathId);
       pos = this.#pos;
     }
-    const t = tail.length;
-    if (t > 24) {
-      buf.set(tail, pos);
-      pos += t;
-    } else for (let i = 0; i < t; i++) buf[pos++] = tail[i];
+    const rest = tail.#buf;
+    for (let i = 0; i < t; i++) buf[pos++] = rest[i];
     this.#pos = pos;
   }
 
