@@ -48,9 +48,17 @@ export interface BgpConnection {
   readonly bytesReceived: number;
   /** True once close() or destroy() was called or the connection ended. */
   readonly closed: boolean;
-  /** Sets the receiver of incoming bytes (one receiver; a second call replaces it). Starts reading. */
+  /**
+   * Sets the receiver of incoming bytes (one receiver; a second call replaces it) and starts reading; until
+   * then nothing is read, so the peer's FIN goes unnoticed too. If the receiver throws, the connection is
+   * destroyed and onClose gets a `ConnectionError` with code `ECALLBACK` and the thrown error as
+   * its cause.
+   */
   onData(cb: (chunk: Uint8Array) => void): void;
-  /** Adds a callback run once when the connection has closed; `err` is set when it failed. */
+  /**
+   * Adds a callback run once when the connection has closed; `err` (a `ConnectionError`) is set
+   * when it failed. Callbacks must not throw.
+   */
   onClose(cb: (err?: Error) => void): void;
   /** Queues bytes for sending; false means the buffer is full: await drained() before writing more. */
   write(bytes: Uint8Array): boolean;
@@ -106,9 +114,17 @@ export class ConnectionCallbacks {
     this.#data = undefined;
   }
 
-  /** Delivers a chunk to the receiver if there is one. */
-  data(chunk: Uint8Array): void {
-    this.#data?.(chunk);
+  /**
+   * Delivers a chunk to the receiver if there is one. Returns what the receiver threw: the connection then
+   * closes with that error instead of letting it escape into the event loop and end the process.
+   */
+  data(chunk: Uint8Array): Error | undefined {
+    try {
+      this.#data?.(chunk);
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
   }
 
   /** Adds a close callback; if already closed, schedules it. */

@@ -13,7 +13,7 @@ import {
   DEFAULT_LINGER_MS,
 } from "./connection.ts";
 import { type IpFamily, ipFamily, normalizeIp } from "./socket_address.ts";
-import { ConnectionError, describeSocketError } from "./transport_error.ts";
+import { callbackError, ConnectionError, describeSocketError } from "./transport_error.ts";
 
 // One read takes what the kernel has, up to this; each chunk is copied out at its real size.
 const READ_SIZE = 256 * 1024;
@@ -146,7 +146,12 @@ export class TcpConnConnection implements BgpConnection {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
         this.#bytesReceived += n;
-        if (!this.#closing) this.#callbacks.data(buffer.slice(0, n));
+        if (this.#closing) continue;
+        const failure = this.#callbacks.data(buffer.slice(0, n));
+        if (failure !== undefined) {
+          this.#end(callbackError(this.remoteAddress, this.remotePort, failure));
+          return;
+        }
       }
       this.#end(undefined);
     } catch (err) {

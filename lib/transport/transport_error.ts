@@ -36,7 +36,7 @@ export class ConnectError extends Error {
  * An established connection that failed: `Connection with 10.99.0.2:179 failed: connection reset`.
  */
 export class ConnectionError extends Error {
-  /** `ECONNRESET`, `EPIPE`, ... or `EUNKNOWN`. */
+  /** `ECONNRESET`, `EPIPE`, `ECALLBACK` (the data receiver threw), ... or `EUNKNOWN`. */
   readonly code: string;
   constructor(
     remoteAddress: string,
@@ -49,6 +49,13 @@ export class ConnectionError extends Error {
     this.name = "ConnectionError";
     this.code = code;
   }
+}
+
+/** The error a connection closes with when its data receiver threw `err`. */
+export function callbackError(remoteAddress: string, remotePort: number, err: Error): ConnectionError {
+  return new ConnectionError(remoteAddress, remotePort, "ECALLBACK", `data receiver threw: ${err.message}`, {
+    cause: err,
+  });
 }
 
 const EXTRA_REASONS: Record<string, string> = {

@@ -4,6 +4,7 @@ import type { BgpConnection } from "../../lib/transport/connection.ts";
 import { FdSocketConnection } from "../../lib/transport/fd_socket_connection.ts";
 import { listenPeers } from "../../lib/transport/listen.ts";
 import { TcpConnConnection } from "../../lib/transport/tcp_conn_connection.ts";
+import { ConnectionError } from "../../lib/transport/transport_error.ts";
 import { closeOf, delay, nextConnection, patternChunk, verifyPattern, writePattern } from "./loopback.ts";
 
 const MB = 1024 * 1024;
@@ -130,6 +131,26 @@ for (const path of PATHS) {
       assert.equal(calls, 1);
       // Registered after the fact: still told.
       assert.equal(await closeOf(active), undefined);
+    });
+  });
+}
+
+for (const path of PATHS) {
+  Deno.test(`a throwing data receiver over ${path.name} closes the connection with ECALLBACK`, async () => {
+    await withPair(path.extra, async (active, passive) => {
+      const closed = closeOf(passive);
+      passive.onData(() => {
+        throw new Error("Decoder bug");
+      });
+      active.write(Uint8Array.of(1));
+      const err = await closed;
+      assert.ok(err instanceof ConnectionError, String(err));
+      assert.equal(err.code, "ECALLBACK");
+      assert.match(
+        err.message,
+        /^Connection with 127\.0\.0\.1:\d+ failed: data receiver threw: Decoder bug$/,
+      );
+      assert.ok(passive.closed);
     });
   });
 }
