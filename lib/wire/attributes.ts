@@ -189,7 +189,9 @@ export function decodePathAttributeRange(
   const errors: BgpError[] = [];
   const mrt = opts?.mrtRibEntry === true;
   const asSize = mrt || ctx.fourOctetAs ? 4 : 2;
-  let seenLow = 0; // codes 0-31, one bit each
+  // Attribute codes seen so far: one bit each for 0-63 (no allocation in the common case).
+  let seenLow = 0;
+  let seenMid = 0;
   let seenHigh: Uint8Array | undefined;
   const n = end;
   let i = start;
@@ -226,6 +228,9 @@ export function decodePathAttributeRange(
     if (code < 32) {
       repeated = (seenLow & (1 << code)) !== 0;
       seenLow |= 1 << code;
+    } else if (code < 64) {
+      repeated = (seenMid & (1 << (code - 32))) !== 0;
+      seenMid |= 1 << (code - 32);
     } else {
       seenHigh ??= new Uint8Array(256);
       repeated = seenHigh[code] !== 0;

@@ -279,6 +279,21 @@ Deno.test("decodeUpdate() discards repeated attributes but resets on a repeated 
   assertEquals(r.value.update.attributes.origin, 0);
   const mp = "800F03000201";
   assertEquals(fatal(decodeUpdate(body(mp + mp, ""), CTX4)), [3, 1, "", "session-reset"]);
+  // Codes above 31 and above 63 are tracked as well.
+  const large = "C0200C0000FDE90000000100000002";
+  assertEquals(discarded(decodeUpdate(body(MANDATORY + large + large), CTX4)), [[
+    3,
+    1,
+    "",
+    "attribute-discard",
+  ]]);
+  const unknown = "C0C80101";
+  assertEquals(discarded(decodeUpdate(body(MANDATORY + unknown + unknown), CTX4)), [[
+    3,
+    1,
+    "",
+    "attribute-discard",
+  ]]);
 });
 
 Deno.test("decodeUpdate() rejects an unrecognized well-known attribute with the attribute as data", () => {
