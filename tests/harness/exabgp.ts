@@ -209,6 +209,10 @@ export class Exabgp extends PeerDaemon {
   }
 }
 
+function isLinkLocal(address: string): boolean {
+  return /^fe[89ab][0-9a-f]:/i.test(address);
+}
+
 const EXA_ORIGINS: Record<string, OriginName> = { igp: "igp", egp: "egp", incomplete: "incomplete" };
 
 function asPathOf(value: ExabgpAsPath | undefined): number[] {
@@ -251,7 +255,10 @@ export function replayExabgpEvents(
     if (!update) continue;
     for (const w of update.withdraw?.[key] ?? []) if (w.nlri) table.delete(id(from, w.nlri));
     const attribute = update.attribute ?? {};
-    for (const [nextHop, nlris] of Object.entries(update.announce?.[key] ?? {})) {
+    // An IPv6 route with a global and a link-local next hop is listed under both: the global one wins.
+    const byNextHop = Object.entries(update.announce?.[key] ?? {})
+      .sort(([a], [b]) => Number(!isLinkLocal(a)) - Number(!isLinkLocal(b)));
+    for (const [nextHop, nlris] of byNextHop) {
       for (const n of nlris) {
         if (!n.nlri) continue;
         table.set(id(from, n.nlri), {

@@ -257,4 +257,27 @@ Deno.test("harness: replayExabgpEvents() keeps stale routes over a graceful rest
   ]);
   assertEquals(replayExabgpEvents([...up, state("down")], "ipv4", new Set()), []);
   assertEquals(replayExabgpEvents(up, "ipv4")[0].communities, ["65001:10"]);
+
+  // An IPv6 route with global and link-local next hops is listed under both: the global one is reported.
+  const v6: ExabgpEvent = {
+    type: "update",
+    neighbor: {
+      address: { local: "fd99::4", peer: "fd99::1" },
+      message: {
+        update: {
+          attribute: { origin: "igp", "as-path": [65001] },
+          announce: {
+            "ipv6 unicast": {
+              "fd99::1": [{ nlri: "2001:db8:1::/48" }],
+              "fe80::1": [{ nlri: "2001:db8:1::/48" }],
+            },
+          },
+        },
+      },
+    },
+  };
+  assertEquals(replayExabgpEvents([v6], "ipv6").map((r) => [r.prefix, r.nextHop]), [[
+    "2001:db8:1::/48",
+    "fd99::1",
+  ]]);
 });
