@@ -6,7 +6,7 @@
 
 import {
   type AttributeEncodeOptions,
-  decodePathAttributes,
+  decodePathAttributeRange,
   hasAddPath,
   writePathAttributes,
 } from "./attributes.ts";
@@ -116,8 +116,10 @@ function decodeOrValidate(
   if (!nlri.ok) return failure(nlri.error);
   const { attributes, errors } = alen === 0
     ? { attributes: {} as PathAttributes, errors: [] as BgpError[] }
-    : decodePathAttributes(
-      body.subarray(attrStart, attrStart + alen),
+    : decodePathAttributeRange(
+      body,
+      attrStart,
+      attrStart + alen,
       ctx,
       validateOnly ? VALIDATE_ONLY : undefined,
     );
