@@ -50,16 +50,28 @@ async function waitState(
 /** FRR's bfdd alone in a namespace: sockets, pid and vty in its own folder, never the system's. */
 export class FrrBfdd implements BfdDaemon {
   readonly #dir: string;
+  readonly #vtyDir: string;
   readonly #process: ManagedProcess;
 
-  private constructor(dir: string, process: ManagedProcess) {
+  private constructor(dir: string, vtyDir: string, process: ManagedProcess) {
     this.#dir = dir;
+    this.#vtyDir = vtyDir;
     this.#process = process;
   }
 
-  /** Writes bfdd.conf, starts bfdd in `host` and waits until vtysh answers. */
-  static async start(topology: Topology, host: Host, peers: readonly BfdPeerSpec[]): Promise<FrrBfdd> {
+  /**
+   * Writes bfdd.conf, starts bfdd in `host` and waits until vtysh answers. With `frr`, bfdd joins that FRR
+   * instance (harness `startFrr` with `zebra: true`): it registers with its zebra, so bgpd's
+   * `neighbor … bfd` sessions run in it, and puts its vty socket beside the others.
+   */
+  static async start(
+    topology: Topology,
+    host: Host,
+    peers: readonly BfdPeerSpec[],
+    frr?: { readonly vtyDir: string },
+  ): Promise<FrrBfdd> {
     const dir = `${topology.workDir}/bfdd-${host.name}`;
+    const vtyDir = frr?.vtyDir ?? dir;
     await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
     const lines = [
       "frr defaults traditional",
@@ -90,17 +102,17 @@ export class FrrBfdd implements BfdDaemon {
       "-i",
       `${dir}/bfdd.pid`,
       "--vty_socket",
-      dir,
+      vtyDir,
       "-P",
       "0",
       "-z",
-      `${dir}/zserv.api`,
+      `${frr?.vtyDir ?? dir}/zserv.api`,
       "--bfdctl",
       `${dir}/bfdd.sock`,
     ], { cwd: dir });
-    const daemon = new FrrBfdd(dir, process);
+    const daemon = new FrrBfdd(dir, vtyDir, process);
     await waitFor(`bfdd in ${host.netns} to answer`, async () => {
-      const r = await runCommand(["vtysh", "--vty_socket", dir, "-c", "show bfd peers json"], {
+      const r = await runCommand(["vtysh", "--vty_socket", vtyDir, "-c", "show bfd peers json"], {
         allowFailure: true,
         timeoutMs: 3_000,
       });
@@ -118,7 +130,7 @@ export class FrrBfdd implements BfdDaemon {
   async peers(): Promise<
     { peer: string; status: string; multihop: boolean; diagnostic: string; "remote-id": number }[]
   > {
-    const r = await runCommand(["vtysh", "--vty_socket", this.#dir, "-c", "show bfd peers json"]);
+    const r = await runCommand(["vtysh", "--vty_socket", this.#vtyDir, "-c", "show bfd peers json"]);
     return JSON.parse(r.stdout);
   }
 
