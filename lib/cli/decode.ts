@@ -15,9 +15,21 @@ const USAGE = `Usage: speaker decode [--json] FILE...
 Prints every route of the MRT files (RFC 6396; plain or gzip) one per line, in the "bgpdump -m" format,
 or with --json as one JSON object per line.`;
 
+/** The reader of stdout went away (e.g. `speaker decode FILE | head`): decoding stops quietly. */
+export class OutputClosed extends Error {
+  constructor() {
+    super("Standard output was closed");
+  }
+}
+
 /** Writes all of `bytes` to a synchronous writer (stdout), looping over partial writes. */
 function writeAll(out: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
-  while (bytes.length > 0) bytes = bytes.subarray(out.writeSync(bytes));
+  try {
+    while (bytes.length > 0) bytes = bytes.subarray(out.writeSync(bytes));
+  } catch (e) {
+    if (e instanceof Deno.errors.BrokenPipe) throw new OutputClosed();
+    throw e;
+  }
 }
 
 /**
@@ -46,6 +58,7 @@ export async function decodeMrtStream(
         try {
           lister.add(record);
         } catch (e) {
+          if (e instanceof OutputClosed) throw e;
           // The decoders return errors as values; this only guards the process against a bug in them.
           warnings++;
           warn(`record at offset ${record.offset}: ${e instanceof Error ? e.message : e}`);
@@ -68,8 +81,8 @@ export async function decodeMrtStream(
 }
 
 /**
- * Runs `speaker decode`. Exit status: 0 on success (warnings included), 1 when a file cannot be read,
- * 2 for a usage error.
+ * Runs `speaker decode`. Exit status: 0 on success (warnings included, and when the reader of stdout
+ * stops early), 1 when a file cannot be read, 2 for a usage error.
  */
 export async function decodeCommand(args: string[]): Promise<number> {
   let json = false;
@@ -109,12 +122,22 @@ export async function decodeCommand(args: string[]): Promise<number> {
         console.error(`speaker decode: ${file}: ${text}`);
       });
     } catch (e) {
-      out.flush();
+      if (e instanceof OutputClosed) return status;
+      try {
+        out.flush();
+      } catch (closed) {
+        if (closed instanceof OutputClosed) return status;
+        throw closed;
+      }
       console.error(`speaker decode: cannot read ${file}: ${e instanceof Error ? e.message : e}`);
       status = 1;
     }
   }
-  out.flush();
+  try {
+    out.flush();
+  } catch (e) {
+    if (!(e instanceof OutputClosed)) throw e;
+  }
   return status;
 }
 

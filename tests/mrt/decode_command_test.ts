@@ -54,6 +54,23 @@ Deno.test("speaker decode warns about damaged records on stderr and still exits 
   strictEqual(r.stdout.split("\n").length - 1, 5);
 });
 
+Deno.test("speaker decode stops quietly with status 0 when its reader closes stdout", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", MODULE, `${CORPUS}mrt/updates.20070211.0141.gz`],
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Like `| head -1`: read one chunk, then close the pipe.
+  const reader = child.stdout.getReader();
+  const first = await reader.read();
+  await reader.cancel();
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  ok(!first.done && first.value.length > 0);
+  strictEqual(stderr, "");
+  strictEqual(status.code, 0);
+});
+
 Deno.test("speaker decode --json prints one JSON object per bgpdump line", async () => {
   const file = `${CORPUS}mrt/bird-mrtdump_rib`;
   const [json, text] = await Promise.all([decode("--json", file), decode(file)]);
