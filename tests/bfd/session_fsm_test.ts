@@ -148,6 +148,15 @@ Deno.test("step() moves Init to Up on an Init or Up packet, and stays Init on a 
   assertEquals([stay.session.state, stateChanges(stay.actions)], ["Init", []]);
 });
 
+Deno.test("step() stays Down when a peer that still believes it is Up sends Up", () => {
+  // RFC 5880 §6.8.6: Down moves only on Down or Init; an Up from a peer that missed our going down is
+  // answered with Down, so the peer restarts the three-way handshake.
+  const r = run(started(), received(peer({ state: "Up", yourDiscriminator: LOCAL })), 100);
+  assertEquals([r.session.state, stateChanges(r.actions), r.session.remoteState], ["Down", [], "Up"]);
+  const next = run(r.session, EXPIRED_TX, r.session.transmitAt!);
+  assertEquals([sends(next.actions)[0].state, sends(next.actions)[0].yourDiscriminator], ["Down", REMOTE]);
+});
+
 Deno.test("step() going Up switches to the configured rate and starts a Poll Sequence", () => {
   const init = run(started(), received(peer({ state: "Down" })), 100).session;
   const r = run(init, received(peer({ state: "Up" })), 200);
