@@ -35,6 +35,7 @@ const POLL_SLICE_MS = 100;
 
 /** Where and how to connect. */
 export interface ConnectOptions extends ConnectionOptions {
+  /** The peer's IPv4 or IPv6 address. */
   readonly remoteAddress: string;
   /** Default 179. */
   readonly remotePort?: number;
@@ -65,6 +66,12 @@ export interface ConnectOptions extends ConnectionOptions {
 export async function connectPeer(options: ConnectOptions): Promise<BgpConnection> {
   const remoteAddress = normalizeIp(options.remoteAddress);
   const remotePort = options.remotePort ?? BGP_PORT;
+  if (!Number.isInteger(remotePort) || remotePort < 1 || remotePort > 65535) {
+    throw new RangeError(`Invalid port for ${remoteAddress}: ${remotePort}`);
+  }
+  if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
+    throw new RangeError(`Invalid connect timeout for ${remoteAddress}: ${options.timeoutMs} ms`);
+  }
   const needsFfi = Boolean(options.md5Password) || options.ttl !== undefined ||
     options.minTtl !== undefined || options.localAddress !== undefined;
   return await (needsFfi
@@ -111,7 +118,7 @@ async function connectWithOptions(
   remotePort: number,
   options: ConnectOptions,
 ): Promise<BgpConnection> {
-  const deadline = Date.now() + options.timeoutMs;
+  const deadline = performance.now() + options.timeoutMs;
   const family: IpFamily = ipFamily(remoteAddress);
   if (options.signal?.aborted) throw abortError(remoteAddress, remotePort);
   let fd: number;
@@ -161,7 +168,7 @@ async function waitConnected(
 ): Promise<void> {
   while (true) {
     if (options.signal?.aborted) throw abortError(remoteAddress, remotePort);
-    const remaining = deadline - Date.now();
+    const remaining = deadline - performance.now();
     if (remaining <= 0) throw timeoutError(remoteAddress, remotePort, options.timeoutMs);
     if (await pollWritable(fd, Math.min(remaining, POLL_SLICE_MS))) break;
   }

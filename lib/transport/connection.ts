@@ -34,9 +34,11 @@ import type { IpFamily } from "./socket_address.ts";
 export interface BgpConnection {
   /** Local address in canonical text (IPv4-mapped IPv6 shown as IPv4): the session's own next hop. */
   readonly localAddress: string;
+  /** Local TCP port. */
   readonly localPort: number;
   /** Remote address in canonical text (IPv4-mapped IPv6 shown as IPv4). */
   readonly remoteAddress: string;
+  /** Remote TCP port. */
   readonly remotePort: number;
   /** Family of the remote address (4 also for an IPv4 peer on a dual-stack IPv6 socket). */
   readonly family: IpFamily;

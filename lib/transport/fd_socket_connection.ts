@@ -18,10 +18,15 @@ import { callbackError, ConnectionError, describeSocketError } from "./transport
 
 /** A BGP connection over a `node:net` Socket that owns a connected fd; closing it closes the fd. */
 export class FdSocketConnection implements BgpConnection {
+  /** See {@linkcode BgpConnection.localAddress}. */
   readonly localAddress: string;
+  /** See {@linkcode BgpConnection.localPort}. */
   readonly localPort: number;
+  /** See {@linkcode BgpConnection.remoteAddress}. */
   readonly remoteAddress: string;
+  /** See {@linkcode BgpConnection.remotePort}. */
   readonly remotePort: number;
+  /** See {@linkcode BgpConnection.family}. */
   readonly family: IpFamily;
   #socket: net.Socket;
   #callbacks = new ConnectionCallbacks();

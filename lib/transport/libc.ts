@@ -5,8 +5,10 @@
  * library.
  *
  * Permissions: the library is opened by absolute path when `--allow-ffi=<that path>` is granted (a scoped
- * grant resolves a bare `libc.so.6` against the working directory), and by the bare name with an
- * unscoped `--allow-ffi`. No pointer is ever dereferenced (that would need the unscoped grant): errno is
+ * grant resolves a bare `libc.so.6` against the working directory, and the path must match as written:
+ * `/lib/...` and `/usr/lib/...` are different grants even where one is a symlink), and by the bare name with
+ * an unscoped `--allow-ffi`. The minimal grant on Debian x86_64 is
+ * `--allow-ffi=/lib/x86_64-linux-gnu/libc.so.6`. No pointer is ever dereferenced (that would need the unscoped grant): errno is
  * copied out with `memcpy`.
  *
  * @module
@@ -14,22 +16,35 @@
 
 import { formatIp, type IpFamily, parseIp, type SocketEndpoint, unmapIpv4 } from "./socket_address.ts";
 
-/** Linux x86_64/aarch64 constants (bits/socket.h, netinet/in.h, netinet/tcp.h, poll.h). */
+// Linux x86_64/aarch64 values (bits/socket.h, netinet/in.h, netinet/tcp.h, poll.h).
+/** Address family IPv4. */
 export const AF_INET = 2;
+/** Address family IPv6. */
 export const AF_INET6 = 10;
 const SOCK_STREAM = 1;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
+/** Socket-level options. */
 export const SOL_SOCKET = 1;
+/** The pending error of a socket, read after a nonblocking connect. */
 export const SO_ERROR = 4;
+/** 1 when the socket is listening. */
 export const SO_ACCEPTCONN = 30;
+/** IPv4-level options. */
 export const IPPROTO_IP = 0;
+/** TTL of sent IPv4 packets. */
 export const IP_TTL = 2;
+/** Minimum TTL of received IPv4 packets (GTSM). */
 export const IP_MINTTL = 21;
+/** IPv6-level options. */
 export const IPPROTO_IPV6 = 41;
+/** Hop limit of sent unicast IPv6 packets. */
 export const IPV6_UNICAST_HOPS = 16;
+/** Minimum hop limit of received IPv6 packets (GTSM). */
 export const IPV6_MINHOPCOUNT = 73;
+/** TCP-level options. */
 export const IPPROTO_TCP = 6;
+/** RFC 2385 TCP MD5 signature key, per peer address. */
 export const TCP_MD5SIG = 14;
 const POLLOUT = 0x004;
 
@@ -112,6 +127,7 @@ export class OsError extends Error {
   readonly code: string;
   /** What failed: `connect()`, `Setting IP_TTL`, ... */
   readonly call: string;
+  /** `call` names what failed; `errno` is the value read right after it. */
   constructor(call: string, errno: number) {
     super(`${call} failed: ${errnoMessage(errno)}`);
     this.name = "OsError";
@@ -145,8 +161,9 @@ let libc: Libc | undefined;
 function libcCandidates(): string[] {
   const arch = Deno.build.arch;
   return [
-    `/usr/lib/${arch}-linux-gnu/libc.so.6`,
+    // Debian's libc6 installs here (also the path inside the distroless-style image, which has no /usr merge).
     `/lib/${arch}-linux-gnu/libc.so.6`,
+    `/usr/lib/${arch}-linux-gnu/libc.so.6`,
     "/usr/lib64/libc.so.6",
     "/lib64/libc.so.6",
     "/usr/lib/libc.so.6",
@@ -276,6 +293,7 @@ export function socketFamily(fd: number): IpFamily {
 
 /** The probe result for one fd: undefined when it is closed or not an IP socket. */
 export interface FdProbe {
+  /** The socket's own address. */
   readonly local: SocketEndpoint;
   /** Undefined when the socket is not connected (a listener or an unconnected socket). */
   readonly remote?: SocketEndpoint;

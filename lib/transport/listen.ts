@@ -33,7 +33,10 @@ export interface NeighborTransport {
   readonly md5Password?: string;
   /** TTL or hop limit of packets sent on accepted connections (1 for eBGP single-hop). */
   readonly ttl?: number;
-  /** RFC 5082 GTSM minimum TTL or hop limit accepted. */
+  /**
+   * RFC 5082 GTSM minimum TTL or hop limit accepted. Set on the accepted socket, so it guards everything
+   * after the handshake; the listener itself answers SYNs with the system default TTL.
+   */
   readonly minTtl?: number;
 }
 
@@ -57,6 +60,7 @@ export interface ListenOptions extends ConnectionOptions {
 export interface PeerListener {
   /** The bound address (canonical text) and port (the real one when 0 was asked for). */
   readonly address: string;
+  /** The bound port. */
   readonly port: number;
   /**
    * Replaces the neighbor set: adds, changes (MD5 key rotation) and removes keys on the listener. Applies to
@@ -89,6 +93,9 @@ const ACCEPT_RETRY_MS = 100;
  */
 export function listenPeers(options: ListenOptions): PeerListener {
   const address = normalizeIp(options.address);
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+    throw new RangeError(`Invalid listen port: ${options.port}`);
+  }
   let listener: Deno.TcpListener;
   try {
     listener = Deno.listen({ hostname: address, port: options.port, transport: "tcp" });
@@ -156,7 +163,8 @@ class NeighborListener implements PeerListener {
       const after = passwordOf(next, address);
       if (before !== after) changes.push([address, after]);
     }
-    if (changes.length > 0) {
+    // After close() the fd number may already belong to another socket: only the table changes.
+    if (changes.length > 0 && !this.#closed) {
       const fd = this.#listenerFd();
       const family = socketFamily(fd);
       for (const [address, password] of changes) {

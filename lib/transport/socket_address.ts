@@ -10,8 +10,11 @@ export type IpFamily = 4 | 6;
 
 /** An address and port as reported by the kernel for one end of a socket. */
 export interface SocketEndpoint {
+  /** The family of `address` (4 for IPv4-mapped IPv6). */
   readonly family: IpFamily;
+  /** Canonical text, see {@linkcode normalizeIp}. */
   readonly address: string;
+  /** TCP port. */
   readonly port: number;
 }
 

@@ -115,9 +115,11 @@ export function getMinTtl(fd: number, family: IpFamily): number {
 export interface SocketMatch {
   /** Local address; omit to accept any (e.g. a listener on `0.0.0.0` or `::`). */
   readonly localAddress?: string;
+  /** Local port. */
   readonly localPort: number;
   /** Remote end for a connected socket; omit both for a listener. */
   readonly remoteAddress?: string;
+  /** Remote port of a connected socket. */
   readonly remotePort?: number;
   /** True to match only listening sockets (SO_ACCEPTCONN). */
   readonly listening?: boolean;

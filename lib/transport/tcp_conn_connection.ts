@@ -22,10 +22,15 @@ const WRITE_BATCH = 256 * 1024;
 
 /** A BGP connection over a `Deno.TcpConn`; owns the conn and closes it. */
 export class TcpConnConnection implements BgpConnection {
+  /** See {@linkcode BgpConnection.localAddress}. */
   readonly localAddress: string;
+  /** See {@linkcode BgpConnection.localPort}. */
   readonly localPort: number;
+  /** See {@linkcode BgpConnection.remoteAddress}. */
   readonly remoteAddress: string;
+  /** See {@linkcode BgpConnection.remotePort}. */
   readonly remotePort: number;
+  /** See {@linkcode BgpConnection.family}. */
   readonly family: IpFamily;
   #conn: Deno.TcpConn;
   #callbacks = new ConnectionCallbacks();

@@ -15,8 +15,11 @@ import { formatEndpoint } from "./socket_address.ts";
 export class ConnectError extends Error {
   /** `ECONNREFUSED`, `ETIMEDOUT`, `EHOSTUNREACH`, `EABORTED`, ... */
   readonly code: string;
+  /** The peer's address in canonical text. */
   readonly remoteAddress: string;
+  /** The peer's port. */
   readonly remotePort: number;
+  /** `reason` is the short lower-case cause (`connection refused`). */
   constructor(
     remoteAddress: string,
     remotePort: number,
@@ -38,6 +41,7 @@ export class ConnectError extends Error {
 export class ConnectionError extends Error {
   /** `ECONNRESET`, `EPIPE`, `ECALLBACK` (the data receiver threw), ... or `EUNKNOWN`. */
   readonly code: string;
+  /** `reason` is the short lower-case cause (`connection reset`). */
   constructor(
     remoteAddress: string,
     remotePort: number,
@@ -92,6 +96,7 @@ export function describeSocketError(err: unknown): { code: string; reason: strin
 export class ListenError extends Error {
   /** `EADDRINUSE`, `EACCES`, ... */
   readonly code: string;
+  /** `reason` is the short lower-case cause (`address in use`). */
   constructor(address: string, port: number, code: string, reason: string, options?: ErrorOptions) {
     super(`Listen on ${formatEndpoint(address, port)} failed: ${reason}`, options);
     this.name = "ListenError";

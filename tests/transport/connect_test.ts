@@ -141,13 +141,18 @@ Deno.test("connectPeer() rejects bad settings with the peer in the message and n
     connectPeer({ remoteAddress: "not-an-ip", timeoutMs: 500 }),
     /Invalid IP address: "not-an-ip"/,
   );
+  await assert.rejects(
+    connectPeer({ remoteAddress: "127.0.0.1", remotePort: 70000, timeoutMs: 500 }),
+    /Invalid port for 127\.0\.0\.1: 70000/,
+  );
+  await assert.rejects(connectPeer({ remoteAddress: "127.0.0.1", timeoutMs: 0 }), /Invalid connect timeout/);
 });
 
 Deno.test("600 refused, 9 timed-out, 9 aborted and 20 closed connections leave no fd behind", async () => {
   // A child process, so fds of test files running in parallel in this process do not count; it runs with
   // the transport's minimal permissions, which this also checks.
   const script = fileURLToPath(new URL("./fd_leak_probe.ts", import.meta.url));
-  const libc = `/usr/lib/${Deno.build.arch}-linux-gnu/libc.so.6`;
+  const libc = `/lib/${Deno.build.arch}-linux-gnu/libc.so.6`;
   const ffi = (() => {
     try {
       Deno.statSync(libc);
