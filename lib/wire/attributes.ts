@@ -626,7 +626,7 @@ function writeIpv4(w: WireWriter, text: string): void {
 }
 
 /** Appends the Next Hop field of MP_REACH_NLRI (length octet, then the addresses). */
-function writeNextHops(w: WireWriter, nextHops: readonly string[]): void {
+export function writeNextHops(w: WireWriter, nextHops: readonly string[]): void {
   const lengthAt = w.length;
   w.u8(0);
   for (const text of nextHops) {

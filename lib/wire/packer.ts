@@ -6,8 +6,8 @@
  * @module
  */
 
-import { encodeNextHops, encodePathAttributes, hasAddPath } from "./attributes.ts";
-import { parseIpv6 } from "./address.ts";
+import { hasAddPath, writeNextHops, writePathAttributes } from "./attributes.ts";
+import { WireWriter } from "./writer.ts";
 import { writePrefix } from "./nlri.ts";
 import type { Afi, DecodeContext, Family, PathAttributes, Prefix, Safi } from "./types.ts";
 
@@ -152,27 +152,35 @@ export function* packUpdateMessages(input: PackInput, opts: PackOptions): Genera
     }
   }
 
+  // Each group's attribute block and next hop are encoded once into this writer (one per call: generators
+  // of concurrent sessions interleave) and copied into every message of the group.
+  const scratch = new WireWriter(512);
   for (const g of input.groups) {
     const list = g.nlri;
     if (list.length === 0) continue;
     const a = g.attributes;
-    let mp: { afi: number; safi: number; nextHop: Uint8Array } | undefined;
+    let mpAfi = 0, mpSafi = 0;
+    let nextHops: readonly string[] | undefined;
     let rest: PathAttributes = a;
     if (a.mpReach !== undefined) {
-      mp = { afi: a.mpReach.afi, safi: a.mpReach.safi, nextHop: encodeNextHops(a.mpReach.nextHops) };
+      [mpAfi, mpSafi, nextHops] = [a.mpReach.afi, a.mpReach.safi, a.mpReach.nextHops];
       rest = { ...a, mpReach: undefined };
     } else if (opts.ipv4NextHopIsIpv6 && a.nextHop !== undefined && a.nextHop.includes(":")) {
-      const nh = parseIpv6(a.nextHop);
-      if (nh === undefined) throw new RangeError(`Invalid next hop "${a.nextHop}"`);
-      mp = { afi: 1, safi: 1, nextHop: nh };
+      [mpAfi, mpSafi, nextHops] = [1, 1, [a.nextHop]];
       rest = { ...a, nextHop: undefined };
     }
-    const block = encodePathAttributes(rest, ctx);
-    const addPath = mp === undefined ? hasAddPath(ctx, 1, 1) : hasAddPath(ctx, mp.afi, mp.safi);
-    const widest = (addPath ? 4 : 0) + 1 + (mp === undefined || mp.afi === 1 ? 4 : 16);
-    const fixed = HEADER + 4 + block.length + (mp === undefined ? 0 : 4 + 5 + mp.nextHop.length);
+    const mp = nextHops !== undefined;
+    scratch.reset();
+    writePathAttributes(scratch, rest, ctx);
+    const blockLen = scratch.length;
+    if (mp) writeNextHops(scratch, nextHops!);
+    const nhLen = scratch.length - blockLen; // the length octet and the addresses
+    const sb = scratch.buffer;
+    const addPath = mp ? hasAddPath(ctx, mpAfi, mpSafi) : hasAddPath(ctx, 1, 1);
+    const widest = (addPath ? 4 : 0) + 1 + (!mp || mpAfi === 1 ? 4 : 16);
+    const fixed = HEADER + 4 + blockLen + (mp ? 4 + 4 + nhLen : 0);
     if (fixed + widest > max) {
-      throw new RangeError(`Path attributes of ${block.length} octets leave no room for a prefix in ${max}`);
+      throw new RangeError(`Path attributes of ${blockLen} octets leave no room for a prefix in ${max}`);
     }
     let i = 0;
     while (i < list.length) {
@@ -186,31 +194,29 @@ export function* packUpdateMessages(input: PackInput, opts: PackOptions): Genera
       o += 4;
       const attrStart = o;
       let end: number;
-      if (mp === undefined) {
-        b.set(block, o);
-        o += block.length;
+      if (!mp) {
+        for (let k = 0; k < blockLen; k++) b[o + k] = sb[k];
+        o += blockLen;
         ({ i, o } = fillPrefixes(b, o, start + max, list, i, addPath));
         end = o;
-        const alen = block.length;
-        b[attrStart - 2] = alen >> 8;
-        b[attrStart - 1] = alen & 0xff;
+        b[attrStart - 2] = blockLen >> 8;
+        b[attrStart - 1] = blockLen & 0xff;
       } else {
         b[o] = 0x80 | X;
         b[o + 1] = 14;
         o += 4;
         const valueStart = o;
-        b[o] = mp.afi >> 8;
-        b[o + 1] = mp.afi & 0xff;
-        b[o + 2] = mp.safi;
-        b[o + 3] = mp.nextHop.length;
-        o += 4;
-        b.set(mp.nextHop, o);
-        o += mp.nextHop.length;
-        b[o++] = 0;
-        ({ i, o } = fillPrefixes(b, o, start + max - block.length, list, i, addPath));
+        b[o] = mpAfi >> 8;
+        b[o + 1] = mpAfi & 0xff;
+        b[o + 2] = mpSafi;
+        o += 3;
+        for (let k = 0; k < nhLen; k++) b[o + k] = sb[blockLen + k];
+        o += nhLen;
+        b[o++] = 0; // Reserved
+        ({ i, o } = fillPrefixes(b, o, start + max - blockLen, list, i, addPath));
         o = finishAttr(b, attrStart, valueStart, o);
-        b.set(block, o);
-        end = o + block.length;
+        for (let k = 0; k < blockLen; k++) b[o + k] = sb[k];
+        end = o + blockLen;
         const alen = end - attrStart;
         b[attrStart - 2] = alen >> 8;
         b[attrStart - 1] = alen & 0xff;
