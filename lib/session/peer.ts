@@ -290,7 +290,23 @@ export class Peer {
   #dispatch(event: FsmEvent): void {
     const { state, actions } = step(this.#fsm, event, Date.now());
     this.#fsm = state;
-    for (const a of actions) this.#perform(a);
+    for (const a of actions) {
+      try {
+        this.#perform(a);
+      } catch (err) {
+        // Bad input never kills the process: an action that cannot be carried out (a value that cannot be
+        // encoded) is logged, and the connection is dropped so the FSM starts over.
+        this.#internalError(`${a.type} failed`, err);
+      }
+    }
+  }
+
+  #internalError(what: string, err: unknown): void {
+    const reason = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+    this.#log("error", "session error", { peer: this.address, reason });
+    if (this.#conn !== undefined) {
+      queueMicrotask(() => this.#dispatch({ type: "TcpConnectionFails", reason }));
+    }
   }
 
   #perform(a: FsmAction): void {
@@ -471,6 +487,14 @@ export class Peer {
   // Receiving
 
   #onData(conn: BgpConnection, chunk: Uint8Array): void {
+    try {
+      this.#receive(conn, chunk);
+    } catch (err) {
+      this.#internalError("receiving failed", err);
+    }
+  }
+
+  #receive(conn: BgpConnection, chunk: Uint8Array): void {
     let buf = chunk;
     if (this.#pending !== undefined) {
       const joined = new Uint8Array(this.#pending.length + chunk.length);
@@ -667,7 +691,11 @@ export class Peer {
       return;
     }
     this.#sending = true;
-    queueMicrotask(() => this.#sendLoop().finally(() => (this.#sending = false)));
+    queueMicrotask(() =>
+      this.#sendLoop()
+        .catch((err) => this.#internalError("sending routes failed", err))
+        .finally(() => (this.#sending = false))
+    );
   }
 
   async #sendLoop(): Promise<void> {
