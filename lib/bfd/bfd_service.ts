@@ -71,10 +71,17 @@ export interface BfdServiceOptions {
   readonly peers: readonly BfdPeerConfig[];
   /**
    * Called when a session becomes Up (`up` true) or leaves Up (`up` false), with the local diagnostic
-   * (1 detection time expired, 3 neighbor signaled down, 7 administratively down). Exceptions it throws
-   * are logged and otherwise ignored.
+   * (1 detection time expired, 3 neighbor signaled down, 7 administratively down) and the details of the
+   * change. `change.administrative` is true when the session left Up because either side took BFD
+   * administratively down (RFC 5882 §3.2: not a path failure, the BGP session may stay). Exceptions it
+   * throws are logged and otherwise ignored.
    */
-  readonly onStateChange?: (peer: string, up: boolean, diagnostic: DiagnosticCode) => void;
+  readonly onStateChange?: (
+    peer: string,
+    up: boolean,
+    diagnostic: DiagnosticCode,
+    change: BfdStateChange,
+  ) => void;
   readonly logger?: Pick<ComponentLogger, "info" | "warn" | "debug">;
   /**
    * Local addresses to bind the listeners to (the node's addresses towards the neighbors); default the
@@ -87,6 +94,16 @@ export interface BfdServiceOptions {
   readonly now?: () => number;
   /** Random numbers in [0, 1) for jitter, discriminators and ports; default `Math.random`. */
   readonly random?: () => number;
+}
+
+/** The details of a state change reported to `onStateChange`. */
+export interface BfdStateChange {
+  readonly from: BfdState;
+  readonly to: BfdState;
+  /** The peer's state as last heard. */
+  readonly remoteState: BfdState;
+  /** Left Up because of AdminDown on our side (diagnostic 7) or the peer's (it sent AdminDown). */
+  readonly administrative: boolean;
 }
 
 /** kube-ovn-speaker's `bfd_peer_session_state` values: 0 unspecified, 1 up, 2 down, 3 admin_down, 4 init. */
@@ -141,7 +158,7 @@ export interface BfdPeerStatus {
   readonly packetsReceived: number;
   readonly packetsDropped: number;
   readonly sendErrors: number;
-  /** Transitions from Up to any other state. */
+  /** Transitions from Up to Down or Init that were not administrative (path failures). */
   readonly failureTransitions: number;
   /** Wall-clock time (ms since the epoch) of the last state change, 0 if none. */
   readonly lastStateChangeAt: number;
@@ -475,15 +492,24 @@ export class BfdService {
       ? entry.lastStateChangeAt - entry.lastReceivedAt
       : undefined;
     const fields = { peer: entry.address, from, to, diagnostic: diagnosticName(diagnostic), silenceMs };
+    const remoteState = entry.session.remoteState;
+    const administrative = to === "AdminDown" ||
+      (diagnostic === Diagnostic.NeighborSignaledSessionDown && remoteState === "AdminDown");
     if (from === "Up") {
-      entry.failureTransitions++;
+      // An administrative shutdown is not a failure of the path.
+      if (!administrative) entry.failureTransitions++;
       this.#options.logger?.warn("BFD session down", fields);
     } else {
       this.#options.logger?.info("BFD session state changed", fields);
     }
     if (from !== "Up" && to !== "Up") return;
     try {
-      this.#options.onStateChange?.(entry.address, to === "Up", diagnostic);
+      this.#options.onStateChange?.(entry.address, to === "Up", diagnostic, {
+        from,
+        to,
+        remoteState,
+        administrative: to === "Up" ? false : administrative,
+      });
     } catch (error) {
       this.#options.logger?.warn("BFD state change handler failed", {
         peer: entry.address,

@@ -1,5 +1,10 @@
 import { assert, assertEquals, assertGreater, assertStringIncludes } from "../assert.ts";
-import { bfdParametersFromFlags, BfdService, type BfdServiceOptions } from "../../lib/bfd/bfd_service.ts";
+import {
+  bfdParametersFromFlags,
+  BfdService,
+  type BfdServiceOptions,
+  type BfdStateChange,
+} from "../../lib/bfd/bfd_service.ts";
 import { registerBfdMetrics } from "../../lib/bfd/bfd_metrics.ts";
 import {
   type ControlPacket,
@@ -86,18 +91,27 @@ Deno.test("BfdService: two services on loopback bring their sessions Up and repo
   }
 });
 
-Deno.test("BfdService: closing one side sends AdminDown and the other goes Down with diagnostic 3", async () => {
+Deno.test("BfdService: closing one side sends AdminDown; the other goes Down, reported as administrative", async () => {
   const port = freePort();
   const [changesA, changesB]: Change[][] = [[], []];
-  const a = await service("127.0.0.1", "127.0.0.2", port, changesA);
+  const details: BfdStateChange[] = [];
+  const a = await service("127.0.0.1", "127.0.0.2", port, changesA, {
+    onStateChange: (p, up, diag, change) => {
+      changesA.push([p, up, diag]);
+      details.push(change);
+    },
+  });
   const b = await service("127.0.0.2", "127.0.0.1", port, changesB);
   try {
     await until("both sessions Up", () => a.isUp("127.0.0.2") && b.isUp("127.0.0.1"));
     await b.close();
     await until("a to see the session down", () => changesA.length === 2);
     assertEquals(changesA[1], ["127.0.0.2", false, 3]);
+    assertEquals(details[1], { from: "Up", to: "Down", remoteState: "AdminDown", administrative: true });
+    assertEquals(changesB[1], ["127.0.0.1", false, 7]);
     const p = a.status().peers[0];
-    assertEquals([p.state, p.remoteState, p.failureTransitions], ["Down", "AdminDown", 1]);
+    // RFC 5882 §3.2: an administrative shutdown is not a failure of the path.
+    assertEquals([p.state, p.remoteState, p.failureTransitions], ["Down", "AdminDown", 0]);
   } finally {
     await a.close();
     await b.close();
