@@ -3,7 +3,8 @@
  * router namespace in front of a second segment for multihop tests.
  *
  * Address plan (host i, 1-based):
- * - segment A: `10.99.0.i/24` and `fd99::i/64` on `eth0` of namespace `<prefix>h<i>`;
+ * - segment A: `10.99.0.i/24` and `fd99::i/64` (i written in decimal digits: host 12 is `fd99::12`) on
+ *   `eth0` of namespace `<prefix>h<i>`;
  * - segment B (with `farHosts`): `10.99.1.i/24` and `fd99:1::i/64` on `eth0` of `<prefix>f<i>`;
  * - router `<prefix>rt`: `10.99.0.254` / `fd99::fe` on `eth0` (A) and `10.99.1.254` / `fd99:1::fe` on
  *   `eth1` (B), forwarding on; hosts of each segment route the other segment through it.
@@ -81,7 +82,7 @@ function hostOf(prefix: string, segment: "a" | "b", index: number): Host {
     name,
     netns: `${prefix}${name}`,
     ipv4: segment === "a" ? `10.99.0.${index}` : `10.99.1.${index}`,
-    ipv6: segment === "a" ? `fd99::${index.toString(16)}` : `fd99:1::${index.toString(16)}`,
+    ipv6: segment === "a" ? `fd99::${index}` : `fd99:1::${index}`,
     segment,
     index,
   };
