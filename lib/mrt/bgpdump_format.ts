@@ -107,30 +107,26 @@ function printedAggregator(attrs: PathAttributes): { asn: number; address: strin
   return a !== undefined && a.address !== NO_NEXT_HOP ? a : undefined;
 }
 
-/** Receives routes in output order. `type` is the first field ("BGP4MP", "TABLE_DUMP2_AP", ...). */
+/**
+ * The fields a line starts with, shared by the lines of one record: `TYPE|time|ENTRY|peer|peerAS|`.
+ * `type` is "BGP4MP", "TABLE_DUMP2_AP", ...; `entry` is A (announced), B (RIB), W (withdrawn) or STATE.
+ */
+export interface LineHead {
+  readonly type: string;
+  readonly time: string;
+  readonly entry: "A" | "B" | "W" | "STATE";
+  readonly peer: string;
+  readonly peerAs: number;
+}
+
+/** Receives routes in output order. */
 export interface RouteSink {
   /** A BGP FSM state change: `TYPE|time|STATE|peer|peerAS|old|new`. */
-  state(type: string, time: string, peer: string, peerAs: number, oldState: number, newState: number): void;
+  state(head: LineHead, oldState: number, newState: number): void;
   /** A withdrawn prefix: `TYPE|time|W|peer|peerAS|prefix[|pathId]`. */
-  withdraw(
-    type: string,
-    time: string,
-    peer: string,
-    peerAs: number,
-    prefix: PrefixView,
-    pathId?: number,
-  ): void;
+  withdraw(head: LineHead, prefix: PrefixView, pathId?: number): void;
   /** An announced (`A`) or RIB (`B`) route with its attribute fields. */
-  route(
-    type: string,
-    time: string,
-    entry: "A" | "B",
-    peer: string,
-    peerAs: number,
-    prefix: PrefixView,
-    pathId: number | undefined,
-    fields: RouteFields,
-  ): void;
+  route(head: LineHead, prefix: PrefixView, pathId: number | undefined, fields: RouteFields): void;
 }
 
 /**
@@ -183,10 +179,9 @@ const AG = asciiBytes("|AG|");
  */
 export class BgpdumpTextSink implements RouteSink {
   #out: LineBuffer;
-  /** `TYPE|time|ENTRY|peer|peerAS|` of the previous line, reused while the next lines share it. */
+  /** The rendered head of the previous line, reused while the next lines share it. */
   #head = new LineBuffer(undefined, 256);
-  #headKey: [string, string, string, string] = ["", "", "", ""];
-  #headAs = -1;
+  #lastHead: LineHead | undefined;
   /** Everything after the prefix (and path identifier) of the previous route line. */
   #tail = new LineBuffer(undefined, 1024);
   #tailFields: RouteFields | undefined;
@@ -200,35 +195,30 @@ export class BgpdumpTextSink implements RouteSink {
     this.#newline.byte(NEWLINE);
   }
 
-  state(type: string, time: string, peer: string, peerAs: number, oldState: number, newState: number): void {
+  state(head: LineHead, oldState: number, newState: number): void {
     const out = this.#out;
-    out.append(this.#header(type, time, "STATE", peer, peerAs));
+    out.append(this.#header(head));
     out.uint(oldState);
     out.byte(PIPE);
     out.uint(newState);
     out.byte(NEWLINE);
   }
 
-  /** The bytes of `TYPE|time|ENTRY|peer|peerAS|`, rendered again only when one of them changes. */
-  #header(type: string, time: string, entry: string, peer: string, peerAs: number): LineBuffer {
-    const k = this.#headKey;
+  /** The bytes of `TYPE|time|ENTRY|peer|peerAS|`, rendered again only for a new head. */
+  #header(head: LineHead): LineBuffer {
     const h = this.#head;
-    if (k[0] !== type || k[1] !== time || k[2] !== entry || k[3] !== peer || this.#headAs !== peerAs) {
-      k[0] = type;
-      k[1] = time;
-      k[2] = entry;
-      k[3] = peer;
-      this.#headAs = peerAs;
+    if (head !== this.#lastHead) {
+      this.#lastHead = head;
       h.reset();
-      h.ascii(type);
+      h.ascii(head.type);
       h.byte(PIPE);
-      h.ascii(time);
+      h.ascii(head.time);
       h.byte(PIPE);
-      h.ascii(entry);
+      h.ascii(head.entry);
       h.byte(PIPE);
-      h.ascii(peer);
+      h.ascii(head.peer);
       h.byte(PIPE);
-      h.uint(peerAs);
+      h.uint(head.peerAs);
       h.byte(PIPE);
     }
     return h;
@@ -247,48 +237,29 @@ export class BgpdumpTextSink implements RouteSink {
     }
   }
 
-  withdraw(
-    type: string,
-    time: string,
-    peer: string,
-    peerAs: number,
-    prefix: PrefixView,
-    pathId?: number,
-  ): void {
-    const head = this.#header(type, time, "W", peer, peerAs);
-    if (prefix.afi === 1) {
-      this.#out.ipv4Line(head, prefix.bytes, prefix.offset, prefix.length, pathId ?? -1, this.#newline);
-      return;
-    }
-    this.#out.append(head);
-    this.#prefix(prefix, pathId);
-    this.#out.byte(NEWLINE);
+  withdraw(head: LineHead, prefix: PrefixView, pathId?: number): void {
+    this.#line(head, prefix, pathId, this.#newline);
   }
 
-  route(
-    type: string,
-    time: string,
-    entry: "A" | "B",
-    peer: string,
-    peerAs: number,
-    prefix: PrefixView,
-    pathId: number | undefined,
-    fields: RouteFields,
-  ): void {
-    const head = this.#header(type, time, entry, peer, peerAs);
-    if (fields !== this.#tailFields || type !== this.#tailType) {
+  route(head: LineHead, prefix: PrefixView, pathId: number | undefined, fields: RouteFields): void {
+    if (fields !== this.#tailFields || head.type !== this.#tailType) {
       this.#tailFields = fields;
-      this.#tailType = type;
+      this.#tailType = head.type;
       this.#tail.reset();
-      renderTail(this.#tail, type, fields);
+      renderTail(this.#tail, head.type, fields);
     }
+    this.#line(head, prefix, pathId, this.#tail);
+  }
+
+  #line(head: LineHead, prefix: PrefixView, pathId: number | undefined, tail: LineBuffer): void {
+    const h = this.#header(head);
     if (prefix.afi === 1) {
-      this.#out.ipv4Line(head, prefix.bytes, prefix.offset, prefix.length, pathId ?? -1, this.#tail);
+      this.#out.ipv4Line(h, prefix.bytes, prefix.offset, prefix.length, pathId ?? -1, tail);
       return;
     }
-    this.#out.append(head);
+    this.#out.append(h);
     this.#prefix(prefix, pathId);
-    this.#out.append(this.#tail);
+    this.#out.append(tail);
   }
 }
 
@@ -410,18 +381,13 @@ export class JsonLinesSink implements RouteSink {
     this.#out.ascii(JSON.stringify(value) + "\n");
   }
 
-  state(type: string, time: string, peer: string, peerAs: number, oldState: number, newState: number): void {
+  state(head: LineHead, oldState: number, newState: number): void {
+    const { type, time, peer, peerAs } = head;
     this.#line({ type, timestamp: time, entry: "STATE", peer, peerAs, oldState, newState });
   }
 
-  withdraw(
-    type: string,
-    time: string,
-    peer: string,
-    peerAs: number,
-    prefix: PrefixView,
-    pathId?: number,
-  ): void {
+  withdraw(head: LineHead, prefix: PrefixView, pathId?: number): void {
+    const { type, time, peer, peerAs } = head;
     const text = prefixText(prefix);
     this.#line(
       pathId === undefined
@@ -430,24 +396,15 @@ export class JsonLinesSink implements RouteSink {
     );
   }
 
-  route(
-    type: string,
-    time: string,
-    entry: "A" | "B",
-    peer: string,
-    peerAs: number,
-    prefix: PrefixView,
-    pathId: number | undefined,
-    f: RouteFields,
-  ): void {
+  route(head: LineHead, prefix: PrefixView, pathId: number | undefined, f: RouteFields): void {
     const a = f.attributes;
     const aggregator = printedAggregator(a);
     this.#line({
-      type,
-      timestamp: time,
-      entry,
-      peer,
-      peerAs,
+      type: head.type,
+      timestamp: head.time,
+      entry: head.entry === "B" ? "B" : "A",
+      peer: head.peer,
+      peerAs: head.peerAs,
       prefix: prefixText(prefix),
       ...(pathId === undefined ? {} : { pathId }),
       asPath: a.asPath ? asPathText(a.asPath) : "",

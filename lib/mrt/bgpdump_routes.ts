@@ -15,7 +15,13 @@
 import { decodePathAttributeRange } from "../wire/attributes.ts";
 import { countPrefixRange } from "../wire/nlri.ts";
 import type { DecodeContext, Family, PathAttributes, Prefix } from "../wire/types.ts";
-import { type PrefixView, routeFields, type RouteSink } from "./bgpdump_format.ts";
+import {
+  type LineHead,
+  type PrefixView,
+  type RouteFields,
+  routeFields,
+  type RouteSink,
+} from "./bgpdump_format.ts";
 import type { MrtRecord } from "./reader.ts";
 import { MrtType } from "./reader.ts";
 import {
@@ -60,6 +66,19 @@ function u32(b: Uint8Array, i: number): number {
   return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
 }
 
+/** Where the well-formed leading prefixes of the IPv4 prefix field `u[start..end)` end. */
+function wellFormedEnd(u: Uint8Array, start: number, end: number, addPath: boolean): number {
+  let good = start;
+  for (let i = start; i < end;) {
+    const at = addPath ? i + 4 : i;
+    if (at >= end || u[at] > 32) break;
+    const next = at + 1 + ((u[at] + 7) >> 3);
+    if (next > end) break;
+    i = good = next;
+  }
+  return good;
+}
+
 /** Whether bgpdump lists the family (IPv4/IPv6, unicast/multicast). */
 function listedFamily(afi: number, safi: number): boolean {
   return (afi === 1 || afi === 2) && (safi === 1 || safi === 2);
@@ -100,10 +119,13 @@ export class BgpdumpRouteLister {
     switch (body.kind) {
       case "bgp4mp-state":
         this.#sink.state(
-          record.type === MrtType.BGP4MP_ET ? "BGP4MP_ET" : "BGP4MP",
-          time,
-          body.peerIp,
-          body.peerAs,
+          {
+            type: record.type === MrtType.BGP4MP_ET ? "BGP4MP_ET" : "BGP4MP",
+            time,
+            entry: "STATE",
+            peer: body.peerIp,
+            peerAs: body.peerAs,
+          },
           body.oldState,
           body.newState,
         );
@@ -135,7 +157,11 @@ export class BgpdumpRouteLister {
         );
         return;
       case "legacy-state":
-        this.#sink.state("BGP", time, body.peerIp, body.peerAs, body.oldState, body.newState);
+        this.#sink.state(
+          { type: "BGP", time, entry: "STATE", peer: body.peerIp, peerAs: body.peerAs },
+          body.oldState,
+          body.newState,
+        );
         return;
       case "quiet":
         return;
@@ -207,13 +233,62 @@ export class BgpdumpRouteLister {
     if (i + attrLength > n) this.#warning("UPDATE path attributes are truncated");
     const attrStart = i;
     const sink = this.#sink;
+    let withdrawHead: LineHead | undefined;
+    if (withdrawnEnd > withdrawnStart) {
+      withdrawHead = { type, time, entry: "W", peer, peerAs };
+      this.#classic(withdrawHead, u, withdrawnStart, withdrawnEnd, addPath, undefined);
+    }
+    const attrs = this.#attributes(u, attrStart, attrEnd, contextFor(fourOctetAs, addPath), false);
+    const unreach = attrs.mpUnreach;
+    if (!classicOnly && unreach && listedFamily(unreach.afi, unreach.safi) && unreach.withdrawn.length > 0) {
+      withdrawHead ??= { type, time, entry: "W", peer, peerAs };
+      const list = unreach.withdrawn;
+      for (let k = 0; k < list.length; k++) {
+        sink.withdraw(withdrawHead, this.#viewOf(list[k]), addPath ? list[k].pathId : undefined);
+      }
+    }
+    let announceHead: LineHead | undefined;
+    if (n > attrEnd) {
+      announceHead = { type, time, entry: "A", peer, peerAs };
+      this.#classic(announceHead, u, attrEnd, n, addPath, routeFields(attrs));
+    }
+    const reach = attrs.mpReach;
+    if (!classicOnly && reach && listedFamily(reach.afi, reach.safi) && reach.nlri.length > 0) {
+      announceHead ??= { type, time, entry: "A", peer, peerAs };
+      // bgpdump prints LOCAL_PREF and MED of IPv4 routes from MP_REACH_NLRI with a signed %d.
+      const fields = routeFields(attrs, reach.nextHops[0], reach.afi === 1);
+      const list = reach.nlri;
+      for (let k = 0; k < list.length; k++) {
+        const p = list[k];
+        sink.route(announceHead, this.#viewOf(p), addPath ? p.pathId : undefined, fields);
+      }
+    }
+  }
+
+  /**
+   * Lists the IPv4 prefixes of a Withdrawn Routes (no `fields`) or NLRI field `u[start..end)` straight
+   * from the bytes. A field that does not parse to its end (a length above 32, or a prefix cut off by the
+   * end of the field or of a truncated record) keeps the complete prefixes before the fault, as bgpdump
+   * does, and is reported.
+   */
+  #classic(
+    head: LineHead,
+    u: Uint8Array,
+    start: number,
+    end: number,
+    addPath: boolean,
+    fields: RouteFields | undefined,
+  ): void {
+    const counted = countPrefixRange(u, start, end, 1, addPath);
+    if (typeof counted !== "number") {
+      if (!counted.ok) this.#warning(`${fields ? "NLRI" : "Withdrawn Routes"}: ${counted.error.reason}`);
+      end = wellFormedEnd(u, start, end, addPath);
+    }
     const view = this.#view;
     view.afi = 1;
     view.bytes = u;
-
-    // Withdrawn Routes, straight from the bytes.
-    let end = this.#fieldEnd(u, withdrawnStart, withdrawnEnd, addPath, "Withdrawn Routes");
-    for (let at = withdrawnStart; at < end;) {
+    const sink = this.#sink;
+    for (let at = start; at < end;) {
       let pathId: number | undefined;
       if (addPath) {
         pathId = u32(u, at);
@@ -222,43 +297,8 @@ export class BgpdumpRouteLister {
       view.length = u[at];
       view.offset = at + 1;
       at += 1 + ((u[at] + 7) >> 3);
-      sink.withdraw(type, time, peer, peerAs, view, pathId);
-    }
-    const attrs = this.#attributes(u, attrStart, attrEnd, contextFor(fourOctetAs, addPath), false);
-    const unreach = attrs.mpUnreach;
-    if (!classicOnly && unreach && listedFamily(unreach.afi, unreach.safi)) {
-      const list = unreach.withdrawn;
-      for (let k = 0; k < list.length; k++) {
-        sink.withdraw(type, time, peer, peerAs, this.#viewOf(list[k]), addPath ? list[k].pathId : undefined);
-      }
-    }
-    // NLRI, straight from the bytes.
-    end = this.#fieldEnd(u, attrEnd, n, addPath, "NLRI");
-    if (end > attrEnd) {
-      const fields = routeFields(attrs);
-      view.afi = 1;
-      view.bytes = u;
-      for (let at = attrEnd; at < end;) {
-        let pathId: number | undefined;
-        if (addPath) {
-          pathId = u32(u, at);
-          at += 4;
-        }
-        view.length = u[at];
-        view.offset = at + 1;
-        at += 1 + ((u[at] + 7) >> 3);
-        sink.route(type, time, "A", peer, peerAs, view, pathId, fields);
-      }
-    }
-    const reach = attrs.mpReach;
-    if (!classicOnly && reach && listedFamily(reach.afi, reach.safi) && reach.nlri.length > 0) {
-      // bgpdump prints LOCAL_PREF and MED of IPv4 routes from MP_REACH_NLRI with a signed %d.
-      const fields = routeFields(attrs, reach.nextHops[0], reach.afi === 1);
-      const list = reach.nlri;
-      for (let k = 0; k < list.length; k++) {
-        const p = list[k];
-        sink.route(type, time, "A", peer, peerAs, this.#viewOf(p), addPath ? p.pathId : undefined, fields);
-      }
+      if (fields) sink.route(head, view, pathId, fields);
+      else sink.withdraw(head, view, pathId);
     }
   }
 
@@ -269,29 +309,6 @@ export class BgpdumpRouteLister {
     view.bytes = p.addr;
     view.offset = 0;
     return view;
-  }
-
-  /**
-   * Validates an IPv4 Withdrawn Routes or NLRI field `u[start..end)` and returns where its well-formed
-   * prefixes end. A field that does not parse to its end (a length above 32, or a prefix cut off by the
-   * end of the field or of a truncated record) keeps the complete prefixes before the fault, as bgpdump
-   * does, and is reported.
-   */
-  #fieldEnd(u: Uint8Array, start: number, end: number, addPath: boolean, field: string): number {
-    if (start >= end) return start;
-    const counted = countPrefixRange(u, start, end, 1, addPath);
-    if (typeof counted === "number") return end;
-    if (!counted.ok) this.#warning(`${field}: ${counted.error.reason}`);
-    let i = start;
-    let good = start;
-    while (i < end) {
-      const at = addPath ? i + 4 : i;
-      if (at >= end || u[at] > 32) break;
-      const next = at + 1 + ((u[at] + 7) >> 3);
-      if (next > end) break;
-      i = good = next;
-    }
-    return good;
   }
 
   #attributes(
@@ -329,32 +346,16 @@ export class BgpdumpRouteLister {
         continue;
       }
       const attrs = this.#attributes(e.attributes, 0, e.attributes.length, ctx, true);
-      this.#sink.route(
-        type,
-        time,
-        "B",
-        peer.ip,
-        peer.asn,
-        prefix,
-        e.pathId,
-        routeFields(attrs, ribNextHop(attrs)),
-      );
+      const head: LineHead = { type, time, entry: "B", peer: peer.ip, peerAs: peer.asn };
+      this.#sink.route(head, prefix, e.pathId, routeFields(attrs, ribNextHop(attrs)));
     }
   }
 
   #tableDump(t: TableDumpRoute, time: string): void {
     const attrs = this.#attributes(t.attributes, 0, t.attributes.length, contextFor(false, false), false);
     const prefix: PrefixView = { afi: t.afi, length: t.prefixLength, bytes: t.prefix, offset: 0 };
-    this.#sink.route(
-      "TABLE_DUMP",
-      time,
-      "B",
-      t.peerIp,
-      t.peerAs,
-      prefix,
-      undefined,
-      routeFields(attrs, ribNextHop(attrs)),
-    );
+    const head: LineHead = { type: "TABLE_DUMP", time, entry: "B", peer: t.peerIp, peerAs: t.peerAs };
+    this.#sink.route(head, prefix, undefined, routeFields(attrs, ribNextHop(attrs)));
   }
 }
 

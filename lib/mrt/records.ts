@@ -269,8 +269,30 @@ export function decodeBgp4mp(subtype: number, body: Uint8Array): MrtBody {
   }
 }
 
-function decodeStateChange(body: Uint8Array, as4: boolean): MrtBody {
+/**
+ * The fields every BGP4MP record starts with (RFC 6396 §4.4.1, §4.4.2): peer AS, local AS, interface
+ * index and address family; `at` is where the peer address starts, `addrLen` 4, 16, or 0 for an unknown
+ * family. Undefined when the body is too short for them.
+ */
+function bgp4mpHead(body: Uint8Array, as4: boolean) {
   const asLen = as4 ? 4 : 2;
+  if (body.length < 2 * asLen + 4) return undefined;
+  const afi = u16(body, 2 * asLen + 2);
+  return {
+    peerAs: as4 ? u32(body, 0) : u16(body, 0),
+    localAs: as4 ? u32(body, asLen) : u16(body, asLen),
+    interfaceIndex: u16(body, 2 * asLen),
+    afi,
+    addrLen: afi === 1 ? 4 : afi === 2 ? 16 : 0,
+    at: 2 * asLen + 4,
+  };
+}
+
+function addressText(b: Uint8Array, at: number, len: number): string {
+  return len === 4 ? ipv4Text(b, at) : ipv6Text(b, at);
+}
+
+function decodeStateChange(body: Uint8Array, as4: boolean): MrtBody {
   const n = body.length;
   // Historical Zebra wrote 8-byte state changes: two 2-byte ASNs and the two states, no addresses.
   if (n === 8) {
@@ -286,28 +308,20 @@ function decodeStateChange(body: Uint8Array, as4: boolean): MrtBody {
       newState: u16(body, 6),
     };
   }
-  if (n < 2 * asLen + 4) return undecoded(`BGP4MP state change of ${n} bytes is too short`);
-  const peerAs = as4 ? u32(body, 0) : u16(body, 0);
-  const localAs = as4 ? u32(body, asLen) : u16(body, asLen);
-  let i = 2 * asLen;
-  const interfaceIndex = u16(body, i);
-  const afi = u16(body, i + 2);
-  i += 4;
-  const addrLen = afi === 1 ? 4 : afi === 2 ? 16 : 0;
-  if (addrLen === 0) return undecoded(`BGP4MP state change with unknown AFI ${afi}`);
+  const h = bgp4mpHead(body, as4);
+  if (!h) return undecoded(`BGP4MP state change of ${n} bytes is too short`);
+  if (h.addrLen === 0) return undecoded(`BGP4MP state change with unknown AFI ${h.afi}`);
   // RFC 6396 §4.4.1: the record is exactly the fixed fields, two addresses and two 2-byte states.
-  if (n !== i + 2 * addrLen + 4) return undecoded(`BGP4MP state change has bad length ${n}`);
-  const peerIp = addrLen === 4 ? ipv4Text(body, i) : ipv6Text(body, i);
-  const localIp = addrLen === 4 ? ipv4Text(body, i + addrLen) : ipv6Text(body, i + addrLen);
-  i += 2 * addrLen;
+  const i = h.at + 2 * h.addrLen;
+  if (n !== i + 4) return undecoded(`BGP4MP state change has bad length ${n}`);
   return {
     kind: "bgp4mp-state",
-    peerAs,
-    localAs,
-    interfaceIndex,
-    afi,
-    peerIp,
-    localIp,
+    peerAs: h.peerAs,
+    localAs: h.localAs,
+    interfaceIndex: h.interfaceIndex,
+    afi: h.afi,
+    peerIp: addressText(body, h.at, h.addrLen),
+    localIp: addressText(body, h.at + h.addrLen, h.addrLen),
     oldState: u16(body, i),
     newState: u16(body, i + 2),
   };
@@ -319,33 +333,23 @@ function decodeMessage(subtype: number, body: Uint8Array): MrtBody {
   const local = subtype === Bgp4mpSubtype.MESSAGE_LOCAL || subtype === Bgp4mpSubtype.MESSAGE_AS4_LOCAL ||
     subtype === Bgp4mpSubtype.MESSAGE_LOCAL_ADDPATH || subtype === Bgp4mpSubtype.MESSAGE_AS4_LOCAL_ADDPATH;
   const addPath = subtype >= Bgp4mpSubtype.MESSAGE_ADDPATH;
-  const asLen = as4 ? 4 : 2;
-  const n = body.length;
-  if (n < 2 * asLen + 4) return undecoded(`BGP4MP message record of ${n} bytes is too short`);
-  const peerAs = as4 ? u32(body, 0) : u16(body, 0);
-  const localAs = as4 ? u32(body, asLen) : u16(body, asLen);
-  let i = 2 * asLen;
-  const interfaceIndex = u16(body, i);
-  const afi = u16(body, i + 2);
-  i += 4;
-  if (afi === 0xffff && interfaceIndex === 0xffff) {
+  const h = bgp4mpHead(body, as4);
+  if (!h) return undecoded(`BGP4MP message record of ${body.length} bytes is too short`);
+  if (h.afi === 0xffff && h.interfaceIndex === 0xffff) {
     // Zebra wrote OPENs without interface, addresses and the first 4 marker bytes; they carry no route.
     return QUIET;
   }
-  const addrLen = afi === 1 ? 4 : afi === 2 ? 16 : 0;
-  if (addrLen === 0) return undecoded(`BGP4MP message with unsupported AFI ${afi}`);
-  if (n < i + 2 * addrLen) return undecoded("BGP4MP message record too short for its addresses");
-  const peerIp = addrLen === 4 ? ipv4Text(body, i) : ipv6Text(body, i);
-  const localIp = addrLen === 4 ? ipv4Text(body, i + addrLen) : ipv6Text(body, i + addrLen);
-  i += 2 * addrLen;
+  if (h.addrLen === 0) return undecoded(`BGP4MP message with unsupported AFI ${h.afi}`);
+  const i = h.at + 2 * h.addrLen;
+  if (body.length < i) return undecoded("BGP4MP message record too short for its addresses");
   return {
     kind: "bgp4mp-message",
-    peerAs,
-    localAs,
-    interfaceIndex,
-    afi,
-    peerIp,
-    localIp,
+    peerAs: h.peerAs,
+    localAs: h.localAs,
+    interfaceIndex: h.interfaceIndex,
+    afi: h.afi,
+    peerIp: addressText(body, h.at, h.addrLen),
+    localIp: addressText(body, h.at + h.addrLen, h.addrLen),
     as4,
     local,
     addPath,

@@ -5,6 +5,7 @@ import {
   BgpdumpTextSink,
   communityText,
   JsonLinesSink,
+  type LineHead,
   type PrefixView,
   routeFields,
   type RouteSink,
@@ -26,6 +27,19 @@ function render(make: (out: LineBuffer) => RouteSink, write: (sink: RouteSink) =
 }
 
 const text = (write: (sink: RouteSink) => void) => render((out) => new BgpdumpTextSink(out), write);
+const head = (
+  type: string,
+  time: string,
+  entry: LineHead["entry"],
+  peer: string,
+  peerAs: number,
+): LineHead => ({
+  type,
+  time,
+  entry,
+  peer,
+  peerAs,
+});
 const v4 = (bytes: number[], length: number): PrefixView => ({
   afi: 1,
   length,
@@ -67,18 +81,14 @@ Deno.test("BgpdumpTextSink writes A, W, B and STATE lines in the bgpdump -m form
   };
   const out = text((sink) => {
     sink.route(
-      "BGP4MP",
-      "1000",
-      "A",
-      "192.0.2.1",
-      64496,
+      head("BGP4MP", "1000", "A", "192.0.2.1", 64496),
       v4([203, 0, 113], 24),
       undefined,
       routeFields(attrs),
     );
-    sink.route("TABLE_DUMP2_AP", "1000", "B", "192.0.2.1", 64496, v4([10, 255], 9), 7, routeFields({}));
-    sink.withdraw("BGP4MP_AP", "1000.000042", "2001:db8::1", 64496, v4([198, 51, 100], 22), 3);
-    sink.state("BGP4MP", "1000", "192.0.2.1", 64496, 6, 1);
+    sink.route(head("TABLE_DUMP2_AP", "1000", "B", "192.0.2.1", 64496), v4([10, 255], 9), 7, routeFields({}));
+    sink.withdraw(head("BGP4MP_AP", "1000.000042", "W", "2001:db8::1", 64496), v4([198, 51, 100], 22), 3);
+    sink.state(head("BGP4MP", "1000", "STATE", "192.0.2.1", 64496), 6, 1);
   });
   strictEqual(
     out,
@@ -94,13 +104,13 @@ Deno.test("BgpdumpTextSink writes A, W, B and STATE lines in the bgpdump -m form
 Deno.test("BgpdumpTextSink keeps bgpdump's quirks: MRTd BGP lines, signed MP MED, INADDR_NONE aggregator", () => {
   const out = text((sink) => {
     // Deprecated MRTd "BGP" lines have no COMMUNITY field when there are no communities.
-    sink.route("BGP", "1", "A", "192.0.2.1", 1, v4([10], 8), undefined, routeFields({ origin: 0 }));
+    sink.route(head("BGP", "1", "A", "192.0.2.1", 1), v4([10], 8), undefined, routeFields({ origin: 0 }));
     // IPv4 routes of MP_REACH_NLRI print LOCAL_PREF and MED with %d.
     const big = routeFields({ med: 0xfffffffe, localPref: 0x80000000 }, "192.0.2.2", true);
-    sink.route("BGP4MP", "1", "A", "192.0.2.1", 1, v4([10], 8), undefined, big);
+    sink.route(head("BGP4MP", "1", "A", "192.0.2.1", 1), v4([10], 8), undefined, big);
     // An aggregator whose address is 255.255.255.255 looks like "none" to bgpdump.
     const none = routeFields({ aggregator: { asn: 5, address: "255.255.255.255" } });
-    sink.route("BGP4MP", "1", "A", "192.0.2.1", 1, v4([10], 8), undefined, none);
+    sink.route(head("BGP4MP", "1", "A", "192.0.2.1", 1), v4([10], 8), undefined, none);
   });
   deepStrictEqual(out.split("\n"), [
     "BGP|1|A|192.0.2.1|1|10.0.0.0/8||IGP|255.255.255.255|0|0|NAG||",
@@ -119,9 +129,9 @@ Deno.test("JsonLinesSink writes the same fields as typed JSON", () => {
     aggregator: { asn: 64496, address: "192.0.2.9" },
   };
   const out = render((o) => new JsonLinesSink(o), (sink) => {
-    sink.route("BGP4MP", "1000", "A", "192.0.2.1", 64496, v4([203, 0, 113], 24), 9, routeFields(attrs));
-    sink.withdraw("BGP4MP", "1000", "192.0.2.1", 64496, v4([203, 0, 113], 24));
-    sink.state("BGP4MP", "1000", "192.0.2.1", 64496, 1, 2);
+    sink.route(head("BGP4MP", "1000", "A", "192.0.2.1", 64496), v4([203, 0, 113], 24), 9, routeFields(attrs));
+    sink.withdraw(head("BGP4MP", "1000", "W", "192.0.2.1", 64496), v4([203, 0, 113], 24));
+    sink.state(head("BGP4MP", "1000", "STATE", "192.0.2.1", 64496), 1, 2);
   });
   deepStrictEqual(out.trim().split("\n").map((l) => JSON.parse(l)), [
     {
