@@ -5,6 +5,7 @@ import { FdSocketConnection } from "../../lib/transport/fd_socket_connection.ts"
 import { listenPeers } from "../../lib/transport/listen.ts";
 import { TcpConnConnection } from "../../lib/transport/tcp_conn_connection.ts";
 import { ConnectionError } from "../../lib/transport/transport_error.ts";
+
 import { closeOf, delay, nextConnection, patternChunk, verifyPattern, writePattern } from "./loopback.ts";
 
 const MB = 1024 * 1024;
@@ -151,6 +152,39 @@ for (const path of PATHS) {
         /^Connection with 127\.0\.0\.1:\d+ failed: data receiver threw: Decoder bug$/,
       );
       assert.ok(passive.closed);
+    });
+  });
+}
+
+for (const path of PATHS) {
+  Deno.test(`a reset from the peer reaches onClose over ${path.name} as ConnectionError ECONNRESET`, async () => {
+    await withPair(path.extra, async (active, passive) => {
+      const activeClosed = closeOf(active);
+      const passiveClosed = closeOf(passive);
+      active.onData(() => {});
+      passive.onData(() => {});
+      // `ss -K` aborts the accepted socket in the kernel (SOCK_DESTROY): it sends a RST to the active side.
+      const out = await new Deno.Command("ss", {
+        args: [
+          "-K",
+          "-tn",
+          "src",
+          `127.0.0.1:${passive.localPort}`,
+          "dst",
+          `127.0.0.1:${passive.remotePort}`,
+        ],
+      }).output();
+      assert.ok(
+        out.success,
+        `ss -K failed (needs root and iproute2): ${new TextDecoder().decode(out.stderr)}`,
+      );
+      const err = await activeClosed;
+      assert.ok(err instanceof ConnectionError, String(err));
+      assert.equal(err.code, "ECONNRESET");
+      assert.equal(err.message, `Connection with 127.0.0.1:${active.remotePort} failed: connection reset`);
+      const aborted = await passiveClosed;
+      assert.ok(aborted instanceof ConnectionError, String(aborted));
+      assert.equal(aborted.code, "ECONNABORTED");
     });
   });
 }
