@@ -69,7 +69,7 @@ export interface BgpConnection {
    * drain, and at the latest when the connection closes (check `closed`). Never rejects.
    */
   drained(): Promise<void>;
-  /** Stops reading from the socket (receive backpressure). */
+  /** Stops reading from the socket (receive backpressure); a read already under way may deliver one more chunk. */
   pause(): void;
   /** Resumes reading after pause(). */
   resume(): void;
