@@ -28,7 +28,6 @@ import {
   type Bgp4mpMessage,
   decodeMrtBody,
   type IndexedPeer,
-  type PeerIndexTable,
   type RibRecord,
   type TableDumpRoute,
 } from "./records.ts";
@@ -90,9 +89,10 @@ function listedFamily(afi: number, safi: number): boolean {
  *
  * @example
  * ```ts
- * const lines: string[] = [];
- * const lister = new BgpdumpRouteLister(new BgpdumpTextSink((l) => lines.push(l)), (w) => console.error(w));
+ * const out = new LineBuffer((bytes) => Deno.stdout.writeSync(bytes));
+ * const lister = new BgpdumpRouteLister(new BgpdumpTextSink(out), (w) => console.error(w.reason));
  * for (const item of readMrtBuffer(bytes)) if (item.kind === "record") lister.add(item.record);
+ * out.flush();
  * ```
  */
 export class BgpdumpRouteLister {
@@ -134,7 +134,7 @@ export class BgpdumpRouteLister {
         this.#message(record, body, time);
         return;
       case "peer-index-table":
-        this.#peers = (body as PeerIndexTable).peers;
+        this.#peers = body.peers;
         return;
       case "rib":
         this.#rib(body, time);
