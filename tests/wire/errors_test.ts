@@ -17,7 +17,7 @@ const ORIGIN = "40010100";
 const AS_PATH4 = "40020602010000FDE9"; // AS_SEQUENCE 65001
 const NEXT_HOP = "400304C0000201"; // 192.0.2.1
 const MANDATORY = ORIGIN + AS_PATH4 + NEXT_HOP;
-const MANDATORY2 = ORIGIN + "40020402 01FDE9".replace(" ", "") + NEXT_HOP; // 2-octet AS_PATH
+const MANDATORY2 = ORIGIN + "4002040201FDE9" + NEXT_HOP; // AS_PATH with 2-octet AS 65001
 const NLRI = "18CB0071"; // 203.0.113.0/24
 
 function hex2(n: number): string {
@@ -215,9 +215,9 @@ Deno.test("decodeUpdate() checks the length of every fixed-size attribute", () =
     ["80090300000A", "treat-as-withdraw"], // ORIGINATOR_ID
     ["800A050A0000010A", "treat-as-withdraw"], // CLUSTER_LIST
     ["C0080500010002FF", "treat-as-withdraw"], // COMMUNITIES
-    ["C0080000".slice(0, 6), "treat-as-withdraw"], // empty COMMUNITIES
+    ["C00800", "treat-as-withdraw"], // empty COMMUNITIES
     ["C010070002FDE9000000", "treat-as-withdraw"], // EXTENDED_COMMUNITIES
-    ["C0200B0000FDE90000000100000002".slice(0, 28), "treat-as-withdraw"], // LARGE_COMMUNITY
+    ["C0200B" + "0000FDE900000001000000", "treat-as-withdraw"], // LARGE_COMMUNITY of 11 octets
     ["40060100", "attribute-discard"], // ATOMIC_AGGREGATE
     ["C00706FDE9C0000201", "attribute-discard"], // AGGREGATOR of 6 octets from a 4-octet peer
     ["C0120700" + "00FDE9C00002", "attribute-discard"], // AS4_AGGREGATOR
