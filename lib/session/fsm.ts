@@ -49,7 +49,13 @@ export type FsmEvent =
   // Event 1: ManualStart (event 4, passive, is chosen by `config.passive`).
   | { readonly type: "ManualStart" }
   // Event 2: ManualStop. `graceful` closes without NOTIFICATION (RFC 4724 §4: the peer keeps our routes).
-  | { readonly type: "ManualStop"; readonly graceful?: boolean; readonly shutdownMessage?: string }
+  | {
+    readonly type: "ManualStop";
+    readonly graceful?: boolean;
+    readonly shutdownMessage?: string;
+    /** Cease subcode: 2 Administrative Shutdown (default) or 4 Administrative Reset (RFC 4486). */
+    readonly ceaseSubcode?: number;
+  }
   // Event 9
   | { readonly type: "ConnectRetryTimer_Expires" }
   // Event 10
@@ -266,13 +272,17 @@ export function step(s: FsmState, event: FsmEvent, now: number): StepResult {
     return to("OpenSent", reason);
   };
 
-  const stop = (e: { graceful?: boolean; shutdownMessage?: string }): StepResult => {
+  const stop = (e: { graceful?: boolean; shutdownMessage?: string; ceaseSubcode?: number }): StepResult => {
     const connectedStates: SessionState[] = ["OpenSent", "OpenConfirm", "Established"];
     if (!e.graceful && connectedStates.includes(s.state)) {
       // RFC 8203/9003: Cease / Administrative Shutdown with a communication.
       actions.push({
         type: "sendNotification",
-        notification: { code: ErrorCode.CEASE, subcode: 2, shutdownMessage: e.shutdownMessage },
+        notification: {
+          code: ErrorCode.CEASE,
+          subcode: e.ceaseSubcode ?? 2,
+          shutdownMessage: e.shutdownMessage,
+        },
       });
     }
     for (const timer of ALL_TIMERS) actions.push({ type: "cancelTimer", timer });

@@ -227,6 +227,16 @@ export class Peer {
   }
 
   /**
+   * Resets the session (for example when BFD declares the path down): Cease / Administrative Reset (6/4)
+   * with `message`, then a fresh start.
+   */
+  reset(message: string): void {
+    this.#dispatch({ type: "ManualStop", ceaseSubcode: 4, shutdownMessage: message });
+    this.#lastError = message;
+    this.#dispatch({ type: "ManualStart" });
+  }
+
+  /**
    * Hands over an incoming connection from this neighbor (passive mode, from the speaker's listener).
    * Refused (closed) unless the FSM waits for one.
    */

@@ -39,8 +39,8 @@ export interface SpeakerConfig {
   readonly neighbors: readonly NeighborConfig[];
   /** `--passivemode`: never connect, accept configured neighbors on the listener. */
   readonly passive?: boolean;
-  /** Listener address and port in passive mode (default `::` and 179). */
-  readonly listen?: { readonly address?: string; readonly port?: number };
+  /** Listener addresses and port in passive mode (default `::`, dual-stack, and 179). */
+  readonly listen?: { readonly addresses?: readonly string[]; readonly port?: number };
   /** `--auth-password`, for every neighbor that has none of its own. Never logged. */
   readonly md5Password?: string;
   /** `--ebgp-multihop`: TTL of eBGP sessions (default 1). */
@@ -100,7 +100,7 @@ export class BgpSpeaker {
   #desired = new DesiredSet();
   #peers: Peer[] = [];
   #byAddress = new Map<string, Peer>();
-  #listener: PeerListener | undefined;
+  #listeners: PeerListener[] = [];
   #log: SessionLogger;
   #started = false;
 
@@ -167,22 +167,34 @@ export class BgpSpeaker {
           ttl: n.ttl ?? (ebgp ? this.#config.ebgpMultihop ?? 1 : undefined),
         });
       }
-      this.#listener = listenPeers({
-        address: this.#config.listen?.address ?? "::",
-        port: this.#config.listen?.port ?? 179,
-        neighbors,
-        onConnection: (conn) => {
-          const peer = this.#byAddress.get(canonical(conn.remoteAddress));
-          if (peer) peer.attach(conn);
-          else conn.destroy();
-        },
-        onRejected: (remote) => this.#log("warn", "connection from an unknown address rejected", { remote }),
-        onError: (err) => this.#log("warn", "listener error", { error: err.message }),
-      });
-      this.#log("info", "listening for BGP connections", {
-        address: this.#listener.address,
-        port: this.#listener.port,
-      });
+      for (const address of this.#config.listen?.addresses ?? ["::"]) {
+        try {
+          const listener = listenPeers({
+            address,
+            port: this.#config.listen?.port ?? 179,
+            neighbors,
+            onConnection: (conn) => {
+              const peer = this.#byAddress.get(canonical(conn.remoteAddress));
+              if (peer) peer.attach(conn);
+              else conn.destroy();
+            },
+            onRejected: (remote) =>
+              this.#log("warn", "connection from an unknown address rejected", { remote }),
+            onError: (err) => this.#log("warn", "listener error", { error: err.message }),
+          });
+          this.#listeners.push(listener);
+          this.#log("info", "listening for BGP connections", {
+            address: listener.address,
+            port: listener.port,
+          });
+        } catch (err) {
+          // One address that cannot be bound must not keep the others from working.
+          this.#log("error", "cannot listen for BGP connections", {
+            address,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        }
+      }
     }
     for (const p of this.#peers) p.start();
     return Promise.resolve();
@@ -212,6 +224,18 @@ export class BgpSpeaker {
     return { added, removed, invalid: delta.invalid };
   }
 
+  /**
+   * Resets the session with `address` (Cease / Administrative Reset with `message`), e.g. when BFD
+   * reports the path down. Returns false for an unknown neighbor.
+   */
+  resetPeer(address: string, message: string): boolean {
+    const peer = this.#byAddress.get(canonical(address));
+    if (!peer) return false;
+    this.#log("warn", "resetting session", { peer: address, reason: message });
+    peer.reset(message);
+    return true;
+  }
+
   /** A snapshot of the speaker and every session. */
   status(): SpeakerStatus {
     const now = Date.now();
@@ -231,8 +255,8 @@ export class BgpSpeaker {
   async shutdown(opts: { shutdownMessage?: string } = {}): Promise<void> {
     const graceful = !!this.#config.gracefulRestart;
     const message = opts.shutdownMessage ?? "speaker shutting down";
-    await this.#listener?.close();
-    this.#listener = undefined;
+    await Promise.all(this.#listeners.map((l) => l.close()));
+    this.#listeners = [];
     await Promise.all(this.#peers.map((p) => p.stop({ graceful, shutdownMessage: message })));
     this.#log("info", "speaker stopped", { graceful });
   }

@@ -3,7 +3,7 @@
  *
  * The JSON file holds a {@linkcode SpeakerConfig} (without the logger) plus `desired` (the initial
  * prefixes) and `statusPath` (a file the speaker status is written to every 200 ms). Each line on stdin is
- * a JSON array of prefixes that replaces the desired set. SIGTERM shuts the speaker down (gracefully when
+ * a JSON array of prefixes that replaces the desired set, or `{"reset": ADDRESS, "message": TEXT}`. SIGTERM shuts the speaker down (gracefully when
  * graceful restart is configured) and exits 0. Log lines go to stdout as JSON.
  *
  * @module
@@ -53,9 +53,18 @@ export class Engine {
 
   /** Replaces the desired prefixes. */
   async setDesired(prefixes: readonly string[]): Promise<void> {
+    await this.#command(prefixes);
+  }
+
+  /** Resets the session with `address` (as BFD going down would). */
+  async resetPeer(address: string, message: string): Promise<void> {
+    await this.#command({ reset: address, message });
+  }
+
+  async #command(command: unknown): Promise<void> {
     const writer = this.process.stdin.getWriter();
     try {
-      await writer.write(new TextEncoder().encode(JSON.stringify(prefixes) + "\n"));
+      await writer.write(new TextEncoder().encode(JSON.stringify(command) + "\n"));
     } finally {
       writer.releaseLock();
     }
@@ -130,7 +139,10 @@ async function main(path: string | undefined): Promise<void> {
       while ((nl = rest.indexOf("\n")) >= 0) {
         const line = rest.slice(0, nl).trim();
         rest = rest.slice(nl + 1);
-        if (line) speaker.setDesired(JSON.parse(line) as string[]);
+        if (!line) continue;
+        const command = JSON.parse(line) as string[] | { reset: string; message: string };
+        if (Array.isArray(command)) speaker.setDesired(command);
+        else speaker.resetPeer(command.reset, command.message);
       }
     }
   })();

@@ -1,6 +1,7 @@
-import { assertEquals } from "../session/assert.ts";
+import { assert, assertEquals } from "../session/assert.ts";
 import { startBird } from "../harness/bird.ts";
 import { Topology } from "../harness/topology.ts";
+import { waitFor } from "../harness/wait.ts";
 import { startEngine } from "./engine_runner.ts";
 
 const FAST = { backoffBaseMs: 200, backoffMaxMs: 2000 };
@@ -87,4 +88,34 @@ Deno.test("BIRD ends with exactly the desired routes after rapid changes", async
   await engine.setDesired(["203.0.113.0/24", "100.64.0.1/32"]);
   const routes = await bird.waitForRoutes("ipv4", (rs) => rs.length === 2);
   assertEquals(routes.map((r) => r.prefix).sort(), ["100.64.0.1/32", "203.0.113.0/24"]);
+});
+
+Deno.test("resetting a session sends Cease / Administrative Reset and BIRD gets the routes back", async () => {
+  await using topo = await Topology.create({ hosts: 2 });
+  const [h1, h2] = [topo.host(1), topo.host(2)];
+  const bird = await startBird(topo, {
+    host: h2,
+    asn: 65002,
+    neighbors: [{ address: h1.ipv4, peerAs: 65001, holdTime: 3 }],
+  });
+  const engine = await startEngine(topo, h1, {
+    asn: 65001,
+    routerId: h1.ipv4,
+    holdTime: 3,
+    neighbors: [{ address: h2.ipv4, asn: 65002 }],
+    timing: FAST,
+    desired: ["203.0.113.0/24"],
+  });
+  const first = await engine.waitEstablished(h2.ipv4);
+  await bird.waitForRoutes("ipv4", (rs) => rs.length === 1);
+  await engine.resetPeer(h2.ipv4, "BFD is down");
+  const again = await waitFor("the session to come back after the reset", async () => {
+    const p = (await engine.status())?.peers[0];
+    return p?.state === "Established" && p.establishedAt !== first.establishedAt ? p : undefined;
+  }, { timeoutMs: 15_000, diagnostics: () => engine.process.logTail(3000) });
+  assertEquals(again.flaps, 1);
+  const log = await bird.diagnostics();
+  assert(/Administrative reset/i.test(log), log);
+  const routes = await bird.waitForRoutes("ipv4", (rs) => rs.length === 1);
+  assertEquals(routes.map((r) => [r.prefix, r.nextHop, r.asPath]), [["203.0.113.0/24", h1.ipv4, [65001]]]);
 });

@@ -50,7 +50,7 @@ Deno.test("MD5 passive: the right key connects through the listener, a wrong key
     routerId: h1.ipv4,
     holdTime: 3,
     passive: true,
-    listen: { address: "::", port: 179 },
+    listen: { addresses: ["::"], port: 179 },
     md5Password: "s3cret",
     neighbors: [{ address: h2.ipv6, asn: 65002 }, { address: h3.ipv6, asn: 65003 }],
     timing: FAST,

@@ -15,7 +15,7 @@ Deno.test("passive mode accepts the configured router dialling in and rejects an
     routerId: h1.ipv4,
     holdTime: 3,
     passive: true,
-    listen: { address: "::", port: 179 },
+    listen: { addresses: ["::"], port: 179 },
     neighbors: [{ address: h2.ipv4, asn: 65002 }],
     timing: FAST,
     desired: ["203.0.113.0/24"],
@@ -60,7 +60,7 @@ Deno.test("passive mode never connects by itself", async () => {
     routerId: h1.ipv4,
     holdTime: 3,
     passive: true,
-    listen: { address: "::", port: 179 },
+    listen: { addresses: ["::"], port: 179 },
     neighbors: [{ address: h2.ipv4, asn: 65002 }],
     timing: FAST,
   });

@@ -329,3 +329,13 @@ Deno.test("step() ignores ManualStart when already started", () => {
     assertEquals(r.actions.length, 0);
   }
 });
+
+Deno.test("step() sends Cease / Administrative Reset (6/4) when stopping for a reset", () => {
+  const r = step(inState("Established"), {
+    type: "ManualStop",
+    ceaseSubcode: 4,
+    shutdownMessage: "BFD is down",
+  }, 0);
+  assertEquals(notification(r.actions), [6, 4]);
+  assertEquals(step(r.state, { type: "ManualStart" }, 0).state.state, "Connect");
+});
