@@ -429,6 +429,9 @@ function decodeRib(subtype: number, body: Uint8Array, afi: number, safi: number)
     i = 7;
     if ((afi === 1 || afi === 2) && (safi === 1 || safi === 2)) {
       prefixLength = body[i];
+      if (prefixLength > (afi === 1 ? 32 : 128)) {
+        return undecoded(`RIB prefix length ${prefixLength} too long`);
+      }
       const nb = (prefixLength + 7) >> 3;
       prefixBytes = body.subarray(i + 1, i + 1 + nb);
       i += 1 + nb;

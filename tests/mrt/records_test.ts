@@ -186,3 +186,21 @@ Deno.test("decodeMrtBody() decodes every record of a gzip corpus file", () => {
   // PROVENANCE.md: 2193 records, BGP4MP MESSAGE×789, MESSAGE_AS4×1364, STATE_CHANGE_AS4×40.
   deepStrictEqual(Object.fromEntries(kinds), { "bgp4mp-message": 2153, "bgp4mp-state": 40 });
 });
+
+Deno.test("decodeTableDumpV2() reads RIB_GENERIC for IPv6 unicast and refuses other families as values", () => {
+  const attrs = [0x40, 1, 1, 2];
+  const entry = [...u16(3), ...u32(1), ...u16(attrs.length), ...attrs];
+  const v6 = decodeTableDumpV2(
+    6,
+    new Uint8Array([...u32(9), ...u16(2), 1, 32, 0x20, 0x01, 0x0d, 0xb8, ...u16(1), ...entry]),
+  );
+  ok(v6.kind === "rib");
+  deepStrictEqual([v6.afi, v6.safi, v6.prefixLength, [...v6.prefixBytes], v6.entries.length], [2, 1, 32, [
+    0x20,
+    0x01,
+    0x0d,
+    0xb8,
+  ], 1]);
+  const vpn = decodeTableDumpV2(6, new Uint8Array([...u32(9), ...u16(1), 128, 88, ...new Array(11).fill(0)]));
+  deepStrictEqual(vpn, { kind: "undecoded", reason: "RIB_GENERIC for AFI 1 SAFI 128 is not supported" });
+});
