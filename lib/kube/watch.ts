@@ -303,6 +303,7 @@ export class ResourceWatch<R> {
     const signal = this.#abort.signal;
     let attempt = 0;
     let needList = true;
+    let expiredInARow = 0;
     while (!signal.aborted) {
       try {
         if (needList) {
@@ -312,7 +313,9 @@ export class ResourceWatch<R> {
         }
         const started = Date.now();
         const progressed = await this.#watch(signal);
+        if (signal.aborted) break;
         this.#stats.resumes++;
+        expiredInARow = 0;
         if (progressed || Date.now() - started > 1000) {
           attempt = 0;
         } else if (!signal.aborted) {
@@ -322,9 +325,13 @@ export class ResourceWatch<R> {
       } catch (error) {
         if (signal.aborted) break;
         if (error instanceof ExpiredError) {
-          // Not a failure: the server compacted past us. List again at once and diff.
+          // Not a failure: the server compacted past us. List again at once and diff; only a server that
+          // keeps expiring what it just listed is backed off from.
           this.#stats.expired++;
           needList = true;
+          if (expiredInARow++ > 0) {
+            await abortableSleep(backoffDelay(attempt++, this.#backoff, this.#random), signal);
+          }
           continue;
         }
         this.#stats.errors++;

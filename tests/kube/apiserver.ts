@@ -48,7 +48,7 @@ export class ApiServerMissingError extends Error {
   /** Creates the error with the build script's own explanation. */
   constructor(detail: string) {
     super(
-      `kube-apiserver is not built yet: run tools/kube/build-apiserver.sh (about 15 minutes on 2 cores, needs ` +
+      `kube-apiserver is not built yet: run tools/kube/build-apiserver.sh (about 7 minutes on 2 cores, needs ` +
         `Go >= 1.26 at /usr/local/go and the Go module proxy; the binary is cached under ` +
         `/var/cache/speaker-kube, or $SPEAKER_KUBE_CACHE). ${detail}`.trim(),
     );
@@ -110,6 +110,12 @@ async function run(cmd: string, args: string[], stdin?: string): Promise<string>
   }
   return decoder.decode(out.stdout);
 }
+
+/**
+ * How long kube-apiserver gets after SIGTERM before SIGKILL. It stops serving at once, but while a watch
+ * stays open its HTTP server never finishes shutting down, so waiting longer only slows the tests.
+ */
+const APISERVER_GRACE_MS = 1500;
 
 /** A started process whose output goes to a log file, stopped by its own PID. */
 class LoggedProcess {
@@ -413,7 +419,7 @@ export class TestApiServer implements AsyncDisposable {
    * the same etcd, waiting for /readyz.
    */
   async restart(): Promise<void> {
-    await this.#apiserver?.stop();
+    await this.#apiserver?.stop(APISERVER_GRACE_MS);
     this.#apiserver = undefined;
     await this.#launch();
   }
@@ -452,7 +458,7 @@ export class TestApiServer implements AsyncDisposable {
     if (this.#stopped) return;
     this.#stopped = true;
     try {
-      await this.#apiserver?.stop();
+      await this.#apiserver?.stop(APISERVER_GRACE_MS);
       await this.#etcd.stop();
     } finally {
       this.#http.close();

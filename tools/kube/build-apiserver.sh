@@ -15,7 +15,8 @@
 #                         $SPEAKER_KUBE_CACHE/v<version>/kube-apiserver
 #   GO                    the Go toolchain (default /usr/local/go/bin/go, then go on PATH)
 #
-# A cold build takes about 15 minutes on 2 cores (module download plus compile); a cached run exits at once.
+# A cold build took 7 minutes on 2 shared cores (10 s of module download, 400 s of compile, about 2 GB of
+# Go build cache); a cached run exits in about 0.1 s.
 set -euo pipefail
 
 version="${SPEAKER_KUBE_VERSION:-1.36.3}"
@@ -58,7 +59,7 @@ fi
 minor="${version#*.}"
 staging_version="v0.$minor"
 say "building kube-apiserver v$version with $("$go_bin" version) (staging modules at $staging_version)"
-say "work dir $dir/src; this takes about 15 minutes on 2 cores the first time"
+say "work dir $dir/src; this takes about 7 minutes on 2 cores the first time"
 
 mkdir -p "$dir/src"
 cd "$dir/src"
