@@ -165,6 +165,7 @@ function interpretedFamily(afi: number, safi: number): boolean {
  *
  * @example
  * ```ts
+ * import { DEFAULT_DECODE_CONTEXT } from "./types.ts";
  * const { attributes, errors } = decodePathAttributes(new Uint8Array([0x40, 1, 1, 0]), DEFAULT_DECODE_CONTEXT);
  * // attributes.origin === 0, errors.length === 0
  * ```
@@ -808,6 +809,7 @@ const SCRATCH = new WireWriter(4096);
  *
  * @example
  * ```ts
+ * import { DEFAULT_DECODE_CONTEXT } from "./types.ts";
  * encodePathAttributes({ origin: 0, asPath: [], nextHop: "192.0.2.1" }, DEFAULT_DECODE_CONTEXT);
  * ```
  */

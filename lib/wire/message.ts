@@ -82,6 +82,7 @@ export function frameLength(buf: Uint8Array, offset: number, maxMessageSize: num
  *
  * @example
  * ```ts
+ * import { DEFAULT_DECODE_CONTEXT } from "./types.ts";
  * const r = decodeMessage(KEEPALIVE, DEFAULT_DECODE_CONTEXT); // { ok: true, value: { type: 4 } }
  * ```
  */
@@ -138,6 +139,7 @@ function writeHeader(w: WireWriter, type: number): void {
  *
  * @example
  * ```ts
+ * import { DEFAULT_DECODE_CONTEXT } from "./types.ts";
  * encodeMessage({ type: 4 }, DEFAULT_DECODE_CONTEXT); // the 19-octet KEEPALIVE
  * ```
  */

@@ -75,7 +75,8 @@ const X = 0x10;
  *
  * @example
  * ```ts
- * const groups = [{ attributes: { origin: 0, asPath: [], nextHop: "10.99.0.1" }, nlri: [parsePrefix("203.0.113.0/24")!] }];
+ * import { parsePrefix } from "./nlri.ts";
+ * const groups: PackGroup[] = [{ attributes: { origin: 0, asPath: [], nextHop: "10.99.0.1" }, nlri: [parsePrefix("203.0.113.0/24")!] }];
  * for (const msg of packUpdateMessages({ groups }, { maxMessageSize: 4096, fourOctetAs: true, addPath: [] })) {
  *   // write msg to the socket
  * }

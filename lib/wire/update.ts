@@ -63,6 +63,7 @@ function missing(code: number): BgpError {
  *
  * @example
  * ```ts
+ * import { DEFAULT_DECODE_CONTEXT } from "./types.ts";
  * const r = decodeUpdate(new Uint8Array([0, 0, 0, 0]), DEFAULT_DECODE_CONTEXT);
  * // r.ok && isEndOfRib(r.value.update) => { afi: 1, safi: 1 }
  * ```
