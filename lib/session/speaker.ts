@@ -94,6 +94,22 @@ function canonical(address: string): string {
   return a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
 }
 
+/**
+ * The next hop announced on a session whose local address is `local`: that address, unless it is one of
+ * our pod IPs, in which case the node IP of the same family replaces it (kube-ovn-speaker's `--node-ips`).
+ *
+ * @example
+ * ```ts
+ * nextHopFor("10.16.0.5", ["10.16.0.5"], ["192.168.1.10", "fd00::10"]); // "192.168.1.10"
+ * nextHopFor("192.168.1.10", ["10.16.0.5"], ["192.168.1.11"]); // "192.168.1.10"
+ * ```
+ */
+export function nextHopFor(local: string, podIps: readonly string[], nodeIps: readonly string[]): string {
+  const address = canonical(local);
+  if (!podIps.some((p) => canonical(p) === address)) return local;
+  return nodeIps.find((n) => sameFamily(n, address)) ?? local;
+}
+
 /** The BGP speaker: sessions with every neighbor, fed from one desired prefix set. */
 export class BgpSpeaker {
   #config: SpeakerConfig;
@@ -262,8 +278,6 @@ export class BgpSpeaker {
   }
 
   #nextHopFor(local: string): string {
-    const pod = this.#config.podIps ?? [];
-    if (!pod.some((p) => canonical(p) === canonical(local))) return local;
-    return this.#config.nodeIps?.find((n) => sameFamily(n, local)) ?? local;
+    return nextHopFor(local, this.#config.podIps ?? [], this.#config.nodeIps ?? []);
   }
 }

@@ -119,3 +119,28 @@ Deno.test("resetting a session sends Cease / Administrative Reset and BIRD gets 
   const routes = await bird.waitForRoutes("ipv4", (rs) => rs.length === 1);
   assertEquals(routes.map((r) => [r.prefix, r.nextHop, r.asPath]), [["203.0.113.0/24", h1.ipv4, [65001]]]);
 });
+
+Deno.test("the node IP replaces our pod IP as next hop (--node-ips)", async () => {
+  await using topo = await Topology.create({ hosts: 2 });
+  const [h1, h2] = [topo.host(1), topo.host(2)];
+  const bird = await startBird(topo, {
+    host: h2,
+    asn: 65002,
+    neighbors: [{ address: h1.ipv4, peerAs: 65001, holdTime: 3 }],
+  });
+  const engine = await startEngine(topo, h1, {
+    asn: 65001,
+    routerId: h1.ipv4,
+    holdTime: 3,
+    neighbors: [{ address: h2.ipv4, asn: 65002 }],
+    podIps: [h1.ipv4],
+    nodeIps: ["10.99.0.100", "fd99::100"],
+    timing: FAST,
+    desired: ["203.0.113.0/24"],
+  });
+  await engine.waitEstablished(h2.ipv4);
+  const routes = await bird.waitForRoutes("ipv4", (rs) => rs.length === 1);
+  assertEquals(routes.map((r) => [r.prefix, r.nextHop, r.asPath]), [["203.0.113.0/24", "10.99.0.100", [
+    65001,
+  ]]]);
+});
