@@ -113,7 +113,8 @@ export class RouteReceiver {
         this.#fail(out, length.code, length.subcode, length.data, length.reason);
         break;
       }
-      if (length === 0) break;
+      // frameLength() checks the header only: wait until the whole message is here.
+      if (length === 0 || offset + length > joined.length) break;
       this.#message(joined.subarray(offset, offset + length), out);
       offset += length;
     }

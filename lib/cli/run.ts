@@ -20,8 +20,8 @@ import type { PeerStatus as SessionPeerStatus } from "../session/peer.ts";
 import { DesiredState } from "../kube/desired_state.ts";
 import { watchObjectsFiles } from "../kube/objects_file.ts";
 import { type AnyRecord, CONVERTERS, createIntern, type RecordKind } from "../kube/records.ts";
-import { KubeClient } from "../kube/client.ts";
-import { ResourceWatch } from "../kube/watch.ts";
+import type { KubeClient } from "../kube/client.ts";
+import type { ResourceWatch } from "../kube/watch.ts";
 import {
   ENDPOINT_SLICES,
   IPTABLES_EIPS,
@@ -35,6 +35,34 @@ import { VERSION } from "../version.ts";
 
 /** How often the incremental desired set is checked against a full recompute (a safety net). */
 const FULL_RECOMPUTE_INTERVAL_MS = 5 * 60_000;
+
+/** The environment variables the speaker reads (kube-ovn-speaker's, plus the password ones). */
+const ENV_VARS = [
+  "NODE_NAME",
+  "POD_IP",
+  "POD_IPS",
+  "GATEWAY_NAME",
+  "SPEAKER_AUTH_PASSWORD",
+  "SPEAKER_AUTH_PASSWORD_FILE",
+];
+
+function readEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(ENV_VARS.map((name) => [name, Deno.env.get(name)]));
+}
+
+/** Files named by flags that this process's `--allow-read` does not cover, as flag errors. */
+function unreadableFiles(config: SpeakerConfig): string[] {
+  const files = [
+    ...config.objectsFiles.map((path) => ["--objects-file", path]),
+    ...(config.kubeconfig ? [["--kubeconfig", config.kubeconfig]] : []),
+  ];
+  return files
+    .filter(([, path]) => Deno.permissions.querySync({ name: "read", path }).state !== "granted")
+    .map(([flag, path]) =>
+      `${flag}=${path}: not readable under this process's --allow-read; place it under /etc/speaker ` +
+      "(the image's and the speaker task's readable directory) or run Deno with a wider --allow-read"
+    );
+}
 
 function readSecretFile(path: string): string | Error {
   try {
@@ -92,6 +120,7 @@ function peerMetrics(p: SessionPeerStatus): PeerMetrics {
 
 /** Starts the list/watch loops of every resource the configuration reads. */
 function startWatches(
+  Watch: typeof ResourceWatch,
   client: KubeClient,
   config: SpeakerConfig,
   desired: DesiredState,
@@ -121,7 +150,7 @@ function startWatches(
   return resources.map(({ resource, kind, fieldSelector, labelSelector }) => {
     const name = resourceName(resource);
     const convert = CONVERTERS[kind];
-    const watch = new ResourceWatch<AnyRecord>({
+    const watch = new Watch<AnyRecord>({
       client,
       resource,
       fieldSelector,
@@ -156,7 +185,7 @@ function startWatches(
 
 /** Runs the speaker until a signal stops it; returns the exit code. */
 export async function runSpeaker(argv: string[]): Promise<number> {
-  const parsed = parseConfig(argv, Deno.env.toObject(), readSecretFile);
+  const parsed = parseConfig(argv, readEnv(), readSecretFile);
   if (!parsed.ok) {
     console.error(formatConfigErrors(parsed.errors));
     return EXIT_USAGE;
@@ -166,6 +195,11 @@ export async function runSpeaker(argv: string[]): Promise<number> {
     return 0;
   }
   const config = parsed.config;
+  const unreadable = unreadableFiles(config);
+  if (unreadable.length > 0) {
+    console.error(formatConfigErrors(unreadable));
+    return EXIT_USAGE;
+  }
   const sink = new QueuedStreamSink();
   const logger = new Logger({ level: config.logLevel, format: config.logFormat, sink });
   logger.registerSecret(config.authPassword);
@@ -205,12 +239,12 @@ export async function runSpeaker(argv: string[]): Promise<number> {
   const policyLog = logger.component("policy");
   desired.onChange((added, removed) => {
     const started = performance.now();
-    const result = speaker.setDesired(desired.prefixes());
+    speaker.setDesired(desired.prefixes());
     metrics.observeEventToWire((performance.now() - started) / 1000);
     policyLog.info("desired prefixes changed", {
       added: added.length,
       removed: removed.length,
-      total: result.added + result.removed === 0 ? undefined : desired.counts().prefixes,
+      total: desired.counts().prefixes,
       sample: [...added.slice(0, 3).map((p) => `+${p}`), ...removed.slice(0, 3).map((p) => `-${p}`)].join(
         " ",
       ),
@@ -254,6 +288,8 @@ export async function runSpeaker(argv: string[]): Promise<number> {
     gate.markSynced("objects-files");
     logger.info("objects", "objects files loaded", { ...report, badFiles: report.badFiles.join(",") });
   } else {
+    // The Kubernetes client library is loaded only here: static mode never pays for it.
+    const { KubeClient } = await import("../kube/client.ts");
     try {
       client = await KubeClient.load({ kubeconfig: config.kubeconfig || undefined });
     } catch (err) {
@@ -262,7 +298,8 @@ export async function runSpeaker(argv: string[]): Promise<number> {
       sink.flushSync();
       return 1;
     }
-    watches = startWatches(client, config, desired, gate, metrics, logger);
+    const { ResourceWatch } = await import("../kube/watch.ts");
+    watches = startWatches(ResourceWatch, client, config, desired, gate, metrics, logger);
     // The first table a peer receives should be complete: wait (bounded) for the caches before connecting.
     const synced = Promise.all(watches.map((w) => w.synced));
     const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 30_000));
@@ -348,14 +385,18 @@ function statusReport(
 ): StatusReport {
   const now = Date.now();
   const status = speaker.status();
-  const established = status.peers.filter((p) => p.state === "Established").map((p) => p.address);
+  // A prefix goes to the Established peers that negotiated its family.
+  const establishedFor = (afi: number) =>
+    status.peers.filter((p) => p.state === "Established" && p.negotiated?.families.some((f) => f.afi === afi))
+      .map((p) => p.address);
+  const peersByAfi = { 1: establishedFor(1), 2: establishedFor(2) };
   const prefixes: PrefixStatus[] = [];
   for (const [prefix, sources] of desired.snapshot()) {
     prefixes.push({
       prefix,
       source: sources[0].kind,
       objects: sources.map((s) => s.namespace ? `${s.namespace}/${s.name}` : s.name),
-      peers: established,
+      peers: peersByAfi[prefix.includes(":") ? 2 : 1],
     });
   }
   return {
