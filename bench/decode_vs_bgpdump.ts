@@ -5,14 +5,17 @@
  * ours/bgpdump, process start-up included. Also times the in-process decode (read, decompress, decode and
  * format, no start-up) over the same file.
  *
- * Usage: deno run -A bench/decode_vs_bgpdump.ts [--runs N] [FILE]
+ * Usage: deno run -A bench/decode_vs_bgpdump.ts [--runs N] [--scale K] [FILE]
+ *
+ * With `--scale K` both tools read a temporary gzip file holding K copies of the MRT file one after the
+ * other, to show how the two scale once start-up and JIT warm-up no longer dominate.
  *
  * @module
  */
 
 import { BgpdumpTextSink } from "../lib/mrt/bgpdump_format.ts";
 import { decodeMrtStream } from "../lib/cli/decode.ts";
-import { decompressedStream } from "../lib/mrt/reader.ts";
+import { openMrtFile } from "../lib/mrt/reader.ts";
 import { LineBuffer } from "../lib/mrt/line_buffer.ts";
 
 const CORPUS = new URL("../../shared/corpus/mrt/", import.meta.url);
@@ -80,10 +83,23 @@ async function timeInProcess(file: string): Promise<{ ms: number; bytes: number 
     bytes += chunk.length;
   });
   const start = performance.now();
-  const stream = await decompressedStream((await Deno.open(file)).readable);
+  const stream = await openMrtFile(file);
   await decodeMrtStream(stream, new BgpdumpTextSink(out), () => {});
   out.flush();
   return { ms: performance.now() - start, bytes };
+}
+
+/** Writes a temporary gzip file holding `times` copies of the (decompressed) MRT file. */
+async function repeated(path: string, times: number): Promise<string> {
+  const { gunzipSync, gzipSync } = await import("node:zlib");
+  let bytes = await Deno.readFile(path);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = new Uint8Array(gunzipSync(bytes));
+  const all = new Uint8Array(bytes.length * times);
+  for (let i = 0; i < times; i++) all.set(bytes, i * bytes.length);
+  const out = await Deno.makeTempFile({ suffix: ".mrt.gz" });
+  await Deno.writeFile(out, gzipSync(all, { level: 1 }));
+  globalThis.addEventListener("unload", () => Deno.removeSync(out));
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -94,7 +110,14 @@ async function main(): Promise<void> {
     runs = Number(args[at + 1]);
     args.splice(at, 2);
   }
-  const file = args[0] ?? await largestCorpusFile();
+  let scale = 1;
+  const sc = args.indexOf("--scale");
+  if (sc !== -1) {
+    scale = Number(args[sc + 1]);
+    args.splice(sc, 2);
+  }
+  const source = args[0] ?? await largestCorpusFile();
+  const file = scale > 1 ? await repeated(source, scale) : source;
   try {
     await new Deno.Command("bgpdump", { args: ["-T"], stdout: "null", stderr: "null" }).output();
   } catch {
@@ -130,7 +153,10 @@ async function main(): Promise<void> {
   const wallTheirs = median(theirRuns.map((t) => t.wallMs));
   const ms = (n: number) => `${n.toFixed(1)} ms`.padStart(10);
   console.log(
-    `file: ${file} (${(await Deno.stat(file)).size} bytes, ${outputBytes} bytes of bgpdump -m text)`,
+    `file: ${scale > 1 ? `${scale} copies of ${source} in ` : ""}${file} (${
+      (await Deno.stat(file)).size
+    } bytes, ` +
+      `${outputBytes} bytes of bgpdump -m text)`,
   );
   console.log(`runs: ${runs} of each command, alternating; medians`);
   console.log(`speaker decode, wall (deno run, start-up included): ${ms(wallOurs)}`);
