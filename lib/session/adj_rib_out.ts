@@ -402,6 +402,18 @@ export class AdjRibOut {
     return this.#next4 !== undefined || this.#needPass4 || this.#full6 !== undefined || this.#dirty6.size > 0;
   }
 
+  /** Whether the peer holds `prefix` from us (CIDR text or a prefix value). */
+  holds(prefix: string | Prefix): boolean {
+    const p = typeof prefix === "string" ? parsePrefix(prefix) : prefix;
+    if (p === undefined) return false;
+    if (p.afi === 2) return this.#sent6.has(ipv6Key(p.addr, p.length));
+    const key = ipv4Key(p.addr, p.length);
+    // During a pass, keys up to the cursor are in the new held list, the rest still in the old one.
+    const keys = this.#next4 !== undefined && key <= this.#cursor4 ? this.#next4.view() : this.#held4;
+    const i = upperBound(keys, key) - 1;
+    return i >= 0 && keys[i] === key;
+  }
+
   /**
    * Starts a new session: the peer holds nothing, and the whole desired set is to be sent.
    * Also used by ROUTE-REFRESH (RFC 2918), which resends everything.

@@ -18,6 +18,7 @@ import type {
   Message,
   NotificationMessage,
   PathAttributes,
+  Prefix,
   UpdateMessage,
 } from "../wire/types.ts";
 import { DEFAULT_DECODE_CONTEXT, ErrorCode, MessageType } from "../wire/types.ts";
@@ -138,6 +139,12 @@ export interface PeerStatus {
   readonly updatesTreatedAsWithdraw: number;
   /** When the last End-of-RIB of the initial table went out, in ms since the epoch. */
   readonly endOfRibSentAt?: number;
+  /** When the session last left Established, in ms since the epoch. */
+  readonly downSince?: number;
+  /** Bytes written to the connection and not yet handed to the kernel. */
+  readonly outQueueBytes: number;
+  /** Whether prefix changes are waiting to be sent. */
+  readonly changesPending: boolean;
 }
 
 function counters(): MessageCounters {
@@ -179,6 +186,7 @@ export class Peer {
   #endOfRibSentAt: number | undefined;
   // RFC 4724 §3: the Restart State bit goes on the first OPEN after the process started only.
   #firstOpen = true;
+  #downSince: number | undefined;
 
   /** Creates the peer in Idle; call {@linkcode Peer.start}. */
   constructor(opts: PeerOptions) {
@@ -251,6 +259,11 @@ export class Peer {
     this.#dispatch({ type: "TcpConnectionConfirmed" });
   }
 
+  /** Whether the peer currently holds `prefix` from us (it was sent on the live session). */
+  announces(prefix: string | Prefix): boolean {
+    return this.#fsm.state === "Established" && (this.#rib?.holds(prefix) ?? false);
+  }
+
   /** Tells the peer which desired prefixes changed; they are sent as soon as the socket allows. */
   noteChanged(delta: DesiredDelta): void {
     if (!this.#rib) return;
@@ -291,6 +304,9 @@ export class Peer {
       prefixesReceived: { ipv4: { ...this.#rx.ipv4 }, ipv6: { ...this.#rx.ipv6 } },
       updatesTreatedAsWithdraw: this.#treatAsWithdraw,
       endOfRibSentAt: this.#endOfRibSentAt,
+      downSince: this.#downSince,
+      outQueueBytes: this.#conn?.bufferedAmount ?? 0,
+      changesPending: this.#rib?.pending ?? false,
     };
   }
 
@@ -354,6 +370,7 @@ export class Peer {
         return;
       case "sessionDown":
         this.#flaps++;
+        this.#downSince = Date.now();
         this.#rib = undefined;
         this.#log("warn", "session down", { peer: this.address, reason: a.reason });
         return;

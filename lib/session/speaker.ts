@@ -252,6 +252,11 @@ export class BgpSpeaker {
     return true;
   }
 
+  /** The neighbors that currently hold `prefix` from us (for the status page). */
+  peersAnnouncing(prefix: string | Prefix): string[] {
+    return this.#peers.filter((p) => p.announces(prefix)).map((p) => p.address);
+  }
+
   /** A snapshot of the speaker and every session. */
   status(): SpeakerStatus {
     const now = Date.now();

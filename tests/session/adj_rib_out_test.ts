@@ -276,3 +276,19 @@ Deno.test("DesiredSet.replace() parses IPv4 text exactly like the general prefix
     else assertEquals(d.toStrings(), [prefixToString(parsed)], text);
   }
 });
+
+Deno.test("AdjRibOut.holds() answers for what was sent, also in the middle of a pass", () => {
+  const d = desired("203.0.113.1/32", "203.0.113.2/32", "203.0.113.3/32", "2001:db8::/32");
+  const rib = new AdjRibOut({ ...EBGP4, ipv6: true, nextHopV6: "fd99::1" });
+  rib.startFullSync(d);
+  rib.take(d, 2);
+  assertEquals(
+    ["203.0.113.1/32", "203.0.113.2/32", "203.0.113.3/32"].map((p) => rib.holds(p)),
+    [true, true, false],
+  );
+  for (let i = 0; i < 5 && rib.pending; i++) rib.take(d, 2);
+  assert(rib.holds("203.0.113.3/32"));
+  assert(rib.holds("2001:db8::/32"));
+  assert(!rib.holds("198.51.100.0/24"));
+  assert(!rib.holds("not a prefix"));
+});
