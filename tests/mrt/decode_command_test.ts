@@ -54,6 +54,25 @@ Deno.test("speaker decode warns about damaged records on stderr and still exits 
   strictEqual(r.stdout.split("\n").length - 1, 5);
 });
 
+Deno.test("speaker decode reads gzip MRT from standard input given as -", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", MODULE, "-"],
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const input = Deno.readFileSync(`${CORPUS}mrt/updates.long_withdrawal.gz`);
+  const writer = child.stdin.getWriter();
+  await writer.write(input);
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  strictEqual(code, 0, new TextDecoder().decode(stderr));
+  const lines = new TextDecoder().decode(stdout).trim().split("\n");
+  strictEqual(lines.length, 4096);
+  strictEqual(lines[0], "BGP4MP|1577792407|W|2001:db8::2|65531|2001:db8::/64");
+});
+
 Deno.test("speaker decode stops quietly with status 0 when its reader closes stdout", async () => {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-read", MODULE, `${CORPUS}mrt/updates.20070211.0141.gz`],

@@ -7,10 +7,10 @@
 
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
-import { BgpdumpTextSink } from "../../lib/mrt/bgpdump_format.ts";
+import { BgpdumpTextSink, JsonLinesSink } from "../../lib/mrt/bgpdump_format.ts";
 import { decodeMrtStream } from "../../lib/cli/decode.ts";
 import { LineBuffer } from "../../lib/mrt/line_buffer.ts";
-import { decompressedStream } from "../../lib/mrt/reader.ts";
+import { openMrtFile } from "../../lib/mrt/reader.ts";
 import { ipv6ToString, parseIpv6 } from "../../lib/wire/address.ts";
 
 const CORPUS = new URL("../../../shared/corpus/", import.meta.url).pathname;
@@ -147,15 +147,14 @@ const KNOWN_DIFFERENCES: Record<string, readonly KnownDifference[]> = {
   }],
 };
 
-/** Decodes one corpus file in-process and returns its lines. */
-async function decodeFile(path: string): Promise<{ lines: string[]; warnings: string[] }> {
+/** Decodes one corpus file in-process and returns its lines (bgpdump -m text, or JSON Lines). */
+async function decodeFile(path: string, json = false): Promise<{ lines: string[]; warnings: string[] }> {
   const chunks: Uint8Array[] = [];
   const out = new LineBuffer((bytes) => chunks.push(bytes.slice()));
   const warnings: string[] = [];
-  const file = await Deno.open(path);
   await decodeMrtStream(
-    await decompressedStream(file.readable),
-    new BgpdumpTextSink(out),
+    await openMrtFile(path),
+    json ? new JsonLinesSink(out) : new BgpdumpTextSink(out),
     (w) => warnings.push(w),
   );
   out.flush();
@@ -245,6 +244,32 @@ for (const name of FILES) {
     assertEquals(problems, [], problems.join("\n"));
   });
 }
+
+Deno.test("speaker decode --json gives every corpus line as a JSON object with the same fields", async () => {
+  for (const name of FILES) {
+    const [{ lines }, { lines: json }] = await Promise.all([
+      decodeFile(`${CORPUS}mrt/${name}`),
+      decodeFile(`${CORPUS}mrt/${name}`, true),
+    ]);
+    assertEquals(json.length, lines.length, name);
+    for (let i = 0; i < lines.length; i += Math.max(1, lines.length >> 6)) {
+      const o = JSON.parse(json[i]);
+      const f = lines[i].split("|");
+      assertEquals(
+        [o.type, o.timestamp, o.entry, o.peer, String(o.peerAs)],
+        f.slice(0, 5),
+        `${name}: ${lines[i]}`,
+      );
+      if (o.entry === "A" || o.entry === "B") {
+        const at = o.pathId === undefined ? 6 : 7;
+        assertEquals(
+          [o.asPath, o.origin, o.nextHop, String(o.localPref), String(o.med)],
+          f.slice(at, at + 5),
+        );
+      }
+    }
+  }
+});
 
 Deno.test("every known bgpdump difference explains itself with an RFC or POSIX reference", () => {
   for (const [name, list] of Object.entries(KNOWN_DIFFERENCES)) {
