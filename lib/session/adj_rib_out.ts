@@ -4,8 +4,8 @@
  *
  * Pure (no I/O, no clock). Built for a million prefixes: a prefix is one compact key (a number for IPv4,
  * a short string for IPv6), the desired set is stored once per speaker and shared by every peer, and a
- * peer stores only the keys it holds plus the keys that changed since its last send. Changes are read
- * from the current desired set when they are taken, so a prefix added and removed before the next send
+ * peer stores only the keys it holds (IPv4: a sorted array, 8 octets per prefix). Changes are computed
+ * against the current desired set when they are taken, so a prefix added and removed before the next send
  * produces nothing, and the peer only ever sees the latest state.
  *
  * @example
@@ -16,7 +16,8 @@
  * const rib = new AdjRibOut({ internal: false, localAsn: 65001, nextHopV4: "10.99.0.1", ipv4: true, ipv6: false });
  * rib.startFullSync(desired);
  * const changes = rib.take(desired, 10_000);
- * // changes.announce[0].nlri holds 203.0.113.0/24 with AS_PATH [65001] and NEXT_HOP 10.99.0.1
+ * // changes.v4.announce holds the key of 203.0.113.0/24, changes.v4.attributes AS_PATH [65001] and
+ * // NEXT_HOP 10.99.0.1
  * ```
  *
  * @module
@@ -103,7 +104,9 @@ function fastIpv4Key(text: string): Ipv4Key | undefined {
 
 /** What changed in a {@linkcode DesiredSet}: the keys of each family added or removed. */
 export interface DesiredDelta {
+  /** IPv4 keys added or removed. */
   readonly v4: readonly Ipv4Key[];
+  /** IPv6 keys added or removed. */
   readonly v6: readonly Ipv6Key[];
   /** Inputs that are not valid prefixes (ignored). */
   readonly invalid: readonly string[];
@@ -251,6 +254,7 @@ export class DesiredSet {
 export interface PeerRouteContext {
   /** iBGP: empty AS_PATH and LOCAL_PREF 100; eBGP: AS_PATH [localAsn]. */
   readonly internal: boolean;
+  /** Our AS, prepended on eBGP. */
   readonly localAsn: number;
   /** Send IPv4 unicast prefixes (the family was negotiated). */
   readonly ipv4: boolean;
@@ -266,8 +270,11 @@ export interface PeerRouteContext {
 
 /** The changes of one family: keys to announce (all with `attributes`) and keys to withdraw. */
 export interface FamilyChanges<K> {
+  /** The attributes of every announced prefix. */
   readonly attributes: PathAttributes;
+  /** Keys to announce, ascending for IPv4. */
   readonly announce: K[];
+  /** Keys to withdraw. */
   readonly withdraw: K[];
 }
 
@@ -276,8 +283,11 @@ export interface FamilyChanges<K> {
  * unless `v4Mp` (extended next hop, RFC 8950), where they go in MP_REACH_NLRI.
  */
 export interface RibChanges {
+  /** IPv4 changes, if any. */
   readonly v4?: FamilyChanges<Ipv4Key>;
+  /** IPv4 prefixes go in MP_REACH_NLRI with an IPv6 next hop (RFC 8950). */
   readonly v4Mp: boolean;
+  /** IPv6 changes, if any. */
   readonly v6?: FamilyChanges<Ipv6Key>;
   /** Number of prefixes in this batch. */
   readonly count: number;
@@ -287,14 +297,19 @@ export interface RibChanges {
 
 /** Prefixes sharing attributes, as the packer takes them. */
 export interface PrefixGroup {
+  /** The shared attributes. */
   readonly attributes: PathAttributes;
+  /** The prefixes. */
   readonly nlri: Prefix[];
 }
 
 /** Prefixes to withdraw in one family, as the packer takes them. */
 export interface PrefixWithdrawal {
+  /** Address family. */
   readonly afi: Afi;
+  /** Subsequent address family (1, unicast). */
   readonly safi: number;
+  /** The prefixes. */
   readonly withdrawn: Prefix[];
 }
 

@@ -34,9 +34,13 @@ export type TimerName = "connectRetry" | "hold" | "keepalive" | "idleHold";
 
 /** A NOTIFICATION to send, as code, subcode, optional data and an RFC 9003 shutdown communication. */
 export interface NotificationToSend {
+  /** Error code (RFC 4271 §4.5). */
   readonly code: number;
+  /** Error subcode. */
   readonly subcode: number;
+  /** Data field; empty when undefined. */
   readonly data?: Uint8Array;
+  /** RFC 9003 shutdown communication of a Cease 2 or 4. */
   readonly shutdownMessage?: string;
 }
 
@@ -129,7 +133,9 @@ export interface FsmConfig {
 
 /** The FSM state: plain data, replaced (never mutated) by each step. */
 export interface FsmState {
+  /** The RFC 4271 state. */
   readonly state: SessionState;
+  /** The neighbor's static parameters. */
   readonly config: FsmConfig;
   /** False after ManualStop: no automatic restart. */
   readonly started: boolean;
@@ -217,7 +223,9 @@ export function backoffDelay(config: FsmConfig, failures: number, random: number
 
 /** The result of one step. */
 export interface StepResult {
+  /** The next state. */
   readonly state: FsmState;
+  /** What the shell must do, in order. */
   readonly actions: readonly FsmAction[];
 }
 

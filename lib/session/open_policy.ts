@@ -58,8 +58,11 @@ export interface PeerExpectation {
 
 /** The peer's graceful restart capability, as received. */
 export interface PeerGracefulRestart {
+  /** R bit: the peer has restarted. */
   readonly restarting: boolean;
+  /** Seconds the peer asks us to keep its routes. */
   readonly restartTime: number;
+  /** Families with their F bit (forwarding state preserved). */
   readonly families: readonly { readonly afi: Afi; readonly safi: number; readonly forwarding: boolean }[];
 }
 
@@ -69,6 +72,7 @@ export interface Negotiated {
   readonly holdTime: number;
   /** The peer's AS (from the 4-octet AS capability when present). */
   readonly peerAsn: number;
+  /** The peer's BGP identifier. */
   readonly peerRouterId: string;
   /** iBGP when both ASes are equal. */
   readonly internal: boolean;
@@ -76,7 +80,9 @@ export interface Negotiated {
   readonly decodeContext: DecodeContext;
   /** Families both sides announced (IPv4 unicast when the peer sent no multiprotocol capability). */
   readonly families: readonly Family[];
+  /** RFC 2918 route refresh: the peer may ask for our table again. */
   readonly routeRefresh: boolean;
+  /** RFC 7313 enhanced route refresh: the resent table is framed by BoRR and EoRR. */
   readonly enhancedRouteRefresh: boolean;
   /** IPv4 unicast NLRI may carry an IPv6 next hop (RFC 8950). */
   readonly extendedNextHop: boolean;

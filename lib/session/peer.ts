@@ -70,6 +70,7 @@ export interface NeighborConfig {
 
 /** Everything a peer needs besides its neighbor entry. */
 export interface PeerOptions {
+  /** The neighbor. */
   readonly neighbor: NeighborConfig;
   /** Our OPEN parameters for this neighbor (families decide what we offer). */
   readonly local: LocalOpenConfig;
@@ -85,6 +86,7 @@ export interface PeerOptions {
   readonly timing?: Omit<FsmConfig, "holdTime" | "passive">;
   /** Seed of the reconnect jitter (default: random). */
   readonly seed?: number;
+  /** Structured events (state changes, announcements); never given passwords. */
   readonly logger?: SessionLogger;
   /** Called when the session goes up or down (the speaker uses it to drop the R bit after the first OPEN). */
   readonly onStateChange?: (peer: Peer, state: SessionState) => void;
@@ -96,25 +98,37 @@ const MESSAGE_NAMES = ["", "open", "update", "notification", "keepalive", "route
 
 /** Per-type message counters. */
 export interface MessageCounters {
+  /** OPEN messages. */
   open: number;
+  /** UPDATE messages (End-of-RIB included). */
   update: number;
+  /** NOTIFICATION messages. */
   notification: number;
+  /** KEEPALIVE messages. */
   keepalive: number;
+  /** ROUTE-REFRESH messages (BoRR and EoRR included). */
   routeRefresh: number;
 }
 
 /** A snapshot of one neighbor for status pages and metrics. */
 export interface PeerStatus {
+  /** The neighbor's address. */
   readonly address: string;
+  /** The neighbor's configured AS. */
   readonly asn: number;
+  /** The FSM state. */
   readonly state: SessionState;
   /** Milliseconds since Established, or 0. */
   readonly uptimeMs: number;
+  /** When the session became Established, in ms since the epoch. */
   readonly establishedAt?: number;
   /** How many times an Established session went down. */
   readonly flaps: number;
+  /** Why the session last went to Idle (hold timer expired, NOTIFICATION 6/2 received, connect failure…). */
   readonly lastError?: string;
+  /** The session's local address, when connected. */
   readonly localAddress?: string;
+  /** What the OPENs negotiated, while Established. */
   readonly negotiated?: {
     readonly holdTime: number;
     readonly peerRouterId: string;
@@ -127,8 +141,11 @@ export interface PeerStatus {
     readonly gracefulRestart: boolean;
     readonly peerCapabilities: readonly number[];
   };
+  /** Messages sent, by type. */
   readonly messagesSent: Readonly<MessageCounters>;
+  /** Messages received, by type. */
   readonly messagesReceived: Readonly<MessageCounters>;
+  /** Prefixes the peer holds from us, by family. */
   readonly prefixesSent: { readonly ipv4: number; readonly ipv6: number };
   /** NLRI counted in received UPDATEs (not kept): announced and withdrawn per family. */
   readonly prefixesReceived: {

@@ -67,15 +67,21 @@ export interface SpeakerConfig {
 
 /** A snapshot of the speaker. */
 export interface SpeakerStatus {
+  /** Our BGP identifier. */
   readonly routerId: string;
+  /** Our AS. */
   readonly asn: number;
+  /** Size of the desired set, by family. */
   readonly desired: { readonly ipv4: number; readonly ipv6: number };
+  /** Every session, in configuration order. */
   readonly peers: readonly PeerStatus[];
 }
 
 /** The outcome of {@linkcode BgpSpeaker.setDesired}. */
 export interface DesiredUpdate {
+  /** Prefixes that became desired. */
   readonly added: number;
+  /** Prefixes no longer desired. */
   readonly removed: number;
   /** Inputs that are not prefixes (ignored). */
   readonly invalid: readonly string[];
