@@ -62,6 +62,8 @@ export interface ParsedObjects {
   readonly problems: string[];
   /** Set when the file as a whole is unusable (unreadable, bad JSON or YAML): nothing of it is applied. */
   fatal?: string;
+  /** When set, converted records go here instead of into `records`. */
+  readonly sink?: (record: AnyRecord) => void;
 }
 
 /** The outcome of a load or reload. */
@@ -87,8 +89,8 @@ export interface ObjectsFilesOptions {
 /** Deepest `List` nesting followed. */
 const MAX_LIST_DEPTH = 2;
 
-function emptyParse(): ParsedObjects {
-  return { records: [], kept: [], ignored: 0, problems: [] };
+function emptyParse(sink?: (record: AnyRecord) => void): ParsedObjects {
+  return { records: [], kept: [], ignored: 0, problems: [], sink };
 }
 
 /** Adds the objects in one parsed document (an object, an array, or a List) to `out`. */
@@ -136,26 +138,35 @@ function collect(
   for (const warning of converted.warnings) {
     out.problems.push(`${where}: ${kind} ${converted.key}: ${warning}`);
   }
-  out.records.push(converted);
+  if (out.sink !== undefined) out.sink(converted);
+  else out.records.push(converted);
 }
 
 /**
  * Parses a whole file's text: JSON when it starts with `{` or `[`, YAML otherwise. Used for small texts
  * and by tests; {@linkcode readObjectsFile} streams instead.
  */
-export async function parseObjectsText(
+export function parseObjectsText(
   text: string,
   name = "<text>",
   intern: Intern = createIntern(),
 ): Promise<ParsedObjects> {
-  const out = emptyParse();
+  return parseText(text, name, intern, emptyParse());
+}
+
+async function parseText(
+  text: string,
+  name: string,
+  intern: Intern,
+  out: ParsedObjects,
+): Promise<ParsedObjects> {
   if (/^\s*[[{]/.test(text)) {
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (error) {
       // Perhaps JSON documents separated by `---` lines: YAML takes them, or the JSON error stands.
-      const asYaml = await parseObjectsText(`---\n${text}`, name, intern);
+      const asYaml = await parseText(`---\n${text}`, name, intern, emptyParse(out.sink));
       if (asYaml.fatal === undefined) return asYaml;
       out.fatal = `${name}: invalid JSON: ${messageOf(error)}`;
       return out;
@@ -215,10 +226,15 @@ async function parseDocument(doc: string, where: string, out: ParsedObjects, int
 /**
  * Reads one file. A `.json` file is parsed whole; any other streams as YAML, document by document, with
  * documents written in JSON syntax taking the native JSON parser. So the lightest format for very large
- * inventories is one JSON object per document, documents separated by `---` lines.
+ * inventories is one JSON object per document, documents separated by `---` lines. With `sink`, each
+ * record goes to it as soon as it is converted instead of into `records`.
  */
-export async function readObjectsFile(path: string, intern: Intern = createIntern()): Promise<ParsedObjects> {
-  const out = emptyParse();
+export async function readObjectsFile(
+  path: string,
+  intern: Intern = createIntern(),
+  sink?: (record: AnyRecord) => void,
+): Promise<ParsedObjects> {
+  const out = emptyParse(sink);
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -247,7 +263,7 @@ export async function readObjectsFile(path: string, intern: Intern = createInter
     out.fatal = `${path}: cannot read: ${messageOf(error)}`;
     return out;
   }
-  if (json !== undefined) return parseObjectsText(json.join(""), path, intern);
+  if (json !== undefined) return parseText(json.join(""), path, intern, out);
   splitter.end();
   await drain();
   return out;
@@ -317,10 +333,6 @@ function messageOf(error: unknown): string {
 
 const silent: ObjectsLogger = { info() {}, warn() {} };
 
-function idOf(kind: RecordKind, key: string): string {
-  return `${kind}/${key}`;
-}
-
 /** The objects of a set of files, applied to a {@linkcode DesiredState} and kept in step with the files. */
 export class ObjectsFiles {
   readonly #paths: readonly string[];
@@ -328,10 +340,8 @@ export class ObjectsFiles {
   readonly #logger: ObjectsLogger;
   readonly #debounceMs: number;
   readonly #maxLogged: number;
-  /** Path → the records that file contributes. */
-  #byFile = new Map<string, readonly AnyRecord[]>();
-  /** What was applied to the state: one record per identity, sorted by {@linkcode compareIdentity}. */
-  #applied: AnyRecord[] = [];
+  /** Path → the objects that file contributes. */
+  #byFile = new Map<string, Identities>();
   #running: Promise<ReloadReport> | undefined;
   #again = false;
   #watcher: Deno.FsWatcher | undefined;
@@ -414,72 +424,101 @@ export class ObjectsFiles {
 
   async #reloadOnce(): Promise<ReloadReport> {
     const previous = this.#byFile;
-    const next = new Map<string, readonly AnyRecord[]>();
+    const next = new Map<string, Identities>();
     const badFiles: string[] = [];
     const problems: string[] = [];
+    const state = this.#state;
+    // Identities some file defines in this round; what a file held before and no file defines now goes.
+    const seen: Record<RecordKind, Set<string>> = {
+      Pod: new Set(),
+      Subnet: new Set(),
+      Service: new Set(),
+      EndpointSlice: new Set(),
+      IptablesEIP: new Set(),
+    };
+    const keep = (ids: Identities | undefined) =>
+      ids?.kinds.forEach((kind, i) => seen[kind].add(ids.keys[i]));
+    let deleted = 0, upserted = 0, unchanged = 0;
     // One intern table per reload: records of one load share their node, Subnet and provider strings.
     const intern = createIntern();
-    for (const path of this.#paths) {
-      const parsed = await readObjectsFile(path, intern);
-      problems.push(...parsed.problems);
+    // Later files win: read them first, and skip in earlier files what a later one defines, so that an
+    // object defined twice is never applied in one version and then the other.
+    for (const path of [...this.#paths].reverse()) {
       const old = previous.get(path);
-      if (parsed.fatal !== undefined) {
+      // Two passes: check the whole file first, then apply it object by object as it streams in, so
+      // neither does a broken file flap routes nor is a large one ever held as records all at once.
+      const check = await readObjectsFile(path, intern, () => {});
+      if (check.fatal !== undefined) {
         badFiles.push(path);
-        problems.push(`${parsed.fatal}; keeping what the file held before`);
+        problems.push(`${check.fatal}; keeping what the file held before`);
         if (old !== undefined) next.set(path, old);
+        keep(old);
         continue;
       }
-      const records = parsed.records;
-      if (parsed.kept.length > 0 && old !== undefined) {
-        const kept = new Set(parsed.kept.map(({ kind, key }) => idOf(kind, key)));
-        const present = new Set(
-          records.filter((r) => kept.has(idOf(r.kind, r.key))).map((r) => idOf(r.kind, r.key)),
-        );
-        for (const before of old) {
-          const id = idOf(before.kind, before.key);
-          if (!kept.has(id) || present.has(id)) continue;
-          records.push(before);
-          present.add(id);
-          problems.push(`${path}: keeping the previous version of ${before.kind} ${before.key}`);
+      const ids: Identities = { kinds: [], keys: [] };
+      const here: Record<RecordKind, Set<string>> = {
+        Pod: new Set(),
+        Subnet: new Set(),
+        Service: new Set(),
+        EndpointSlice: new Set(),
+        IptablesEIP: new Set(),
+      };
+      const applied = await readObjectsFile(path, intern, (record) => {
+        if (here[record.kind].has(record.key)) {
+          problems.push(`${path}: ${record.kind} ${record.key} is defined more than once; the last one wins`);
+        } else if (seen[record.kind].has(record.key)) {
+          problems.push(`${path}: ${record.kind} ${record.key} is also defined in a later file, which wins`);
+          return;
         }
+        const held = state.get(record.kind, record.key);
+        if (held !== undefined && sameRecord(held, record)) {
+          unchanged++;
+        } else {
+          state.upsert(record);
+          upserted++;
+        }
+        // Keep the key string the state holds, so that no identity is stored twice.
+        const key = state.canonicalKey(record.kind, record.key) ?? record.key;
+        seen[record.kind].add(key);
+        here[record.kind].add(key);
+        ids.kinds.push(record.kind);
+        ids.keys.push(key);
+      });
+      problems.push(...applied.problems);
+      if (applied.fatal !== undefined) {
+        // The file changed between the passes: keep what was applied and what it held before.
+        badFiles.push(path);
+        problems.push(`${applied.fatal}; keeping what the file held before`);
+        keep(old);
+        old?.kinds.forEach((kind, i) => {
+          ids.kinds.push(kind);
+          ids.keys.push(old.keys[i]);
+        });
       }
-      if (parsed.ignored > 0) {
-        this.#logger.info("objects files: ignored objects of other kinds", { path, count: parsed.ignored });
+      if (applied.kept.length > 0 && old !== undefined) {
+        const wanted = new Set(applied.kept.map(({ kind, key }) => `${kind}/${key}`));
+        old.kinds.forEach((kind, i) => {
+          const key = old.keys[i];
+          if (!wanted.has(`${kind}/${key}`) || seen[kind].has(key)) return;
+          seen[kind].add(key);
+          ids.kinds.push(kind);
+          ids.keys.push(key);
+          problems.push(`${path}: keeping the previous version of ${kind} ${key}`);
+        });
       }
-      next.set(path, records);
+      if (applied.ignored > 0) {
+        this.#logger.info("objects files: ignored objects of other kinds", { path, count: applied.ignored });
+      }
+      next.set(path, ids);
     }
-    // Sorted arrays and a merge walk rather than maps keyed by new id strings: at 100,000 objects
-    // that is the difference of some 10 MB at the peak of a load.
-    const union = byIdentity([...next.values()].flat(), (record) => {
-      problems.push(`${record.kind} ${record.key} appears more than once; the last one wins`);
-    });
-    let deleted = 0, upserted = 0, unchanged = 0;
-    let i = 0;
-    for (let j = 0; j < union.length; j++) {
-      const record = union[j];
-      while (i < this.#applied.length && compareIdentity(this.#applied[i], record) < 0) {
-        if (this.#delete(this.#applied[i++])) deleted++;
-      }
-      if (i < this.#applied.length && compareIdentity(this.#applied[i], record) === 0) i++;
-      const held = this.#state.get(record.kind, record.key);
-      if (held !== undefined && sameRecord(held, record)) {
-        // Hold the state's copy, not the equal new one, so unchanged objects are not held twice.
-        union[j] = held;
-        unchanged++;
-      } else {
-        this.#state.upsert(record);
-        upserted++;
-      }
-    }
-    while (i < this.#applied.length) if (this.#delete(this.#applied[i++])) deleted++;
-    this.#applied = union;
-    for (const [path, records] of next) {
-      if (records !== previous.get(path)) {
-        next.set(
-          path,
-          records.map((r) => this.#state.get(r.kind, r.key) ?? r),
-        );
-      }
+    for (const ids of previous.values()) {
+      ids.kinds.forEach((kind, i) => {
+        const key = ids.keys[i];
+        if (seen[kind].has(key) || state.get(kind, key) === undefined) return;
+        state.delete(kind, key);
+        seen[kind].add(key);
+        deleted++;
+      });
     }
     this.#byFile = next;
     problems.slice(0, this.#maxLogged).forEach((p) => this.#logger.warn(`objects files: ${p}`));
@@ -489,29 +528,12 @@ export class ObjectsFiles {
     this.#logger.info("objects files: loaded", { files: this.#paths.length, upserted, deleted, unchanged });
     return { upserted, deleted, unchanged, badFiles, problems };
   }
-
-  #delete(record: AnyRecord): boolean {
-    if (this.#state.get(record.kind, record.key) === undefined) return false;
-    this.#state.delete(record.kind, record.key);
-    return true;
-  }
 }
 
-function compareIdentity(a: AnyRecord, b: AnyRecord): number {
-  if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-}
-
-/** Sorts records by kind and key and keeps the last of each identity, reporting the ones dropped. */
-function byIdentity(records: AnyRecord[], dropped: (record: AnyRecord) => void): AnyRecord[] {
-  // Array.prototype.sort is stable, so equal identities stay in file order and the last one wins.
-  records.sort(compareIdentity);
-  const out: AnyRecord[] = [];
-  for (let i = 0; i < records.length; i++) {
-    if (i + 1 < records.length && compareIdentity(records[i], records[i + 1]) === 0) dropped(records[i]);
-    else out.push(records[i]);
-  }
-  return out;
+/** The objects a file defines, as parallel arrays of kinds and keys (no object per entry). */
+interface Identities {
+  readonly kinds: RecordKind[];
+  readonly keys: string[];
 }
 
 /**

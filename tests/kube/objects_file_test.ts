@@ -348,8 +348,23 @@ Deno.test("ObjectsFiles merges several files; a later file wins for the same obj
     const state = new DesiredState(NODE);
     const report = await new ObjectsFiles([`${dir}/a.yaml`, `${dir}/b.json`], state).reload();
     assertEquals(report.upserted, 3);
-    assert(report.problems.some((p) => p.includes("more than once")));
+    assert(report.problems.some((p) => p.includes("later file")), report.problems.join("\n"));
     assertEquals(state.prefixes().sort(), ["198.51.100.0/24", "198.51.100.20/32", "198.51.100.21/32"]);
+    state.close();
+  });
+});
+
+Deno.test("ObjectsFiles applies the last of two definitions in one file", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/objects.yaml`;
+    await Deno.writeTextFile(
+      path,
+      [SUBNET_YAML, podYaml("a", "198.51.100.10"), podYaml("a", "198.51.100.20")].join("---\n"),
+    );
+    const state = new DesiredState(NODE);
+    const report = await new ObjectsFiles([path], state).reload();
+    assert(report.problems.some((p) => p.includes("more than once")), report.problems.join("\n"));
+    assertEquals(state.prefixes().sort(), ["198.51.100.0/24", "198.51.100.20/32"]);
     state.close();
   });
 });
