@@ -119,11 +119,16 @@ export class MrtFramer {
 
   /** Returns the next complete record, or undefined when more bytes are needed. */
   next(): MrtRecord | undefined {
-    if (this.#buffered < MRT_HEADER_LENGTH) return undefined;
-    const head = this.#peek(MRT_HEADER_LENGTH + 4);
-    const type = (head[4] << 8) | head[5];
-    const length = ((head[8] << 24) | (head[9] << 16) | (head[10] << 8) | head[11]) >>> 0;
-    if (this.#damaged) return undefined;
+    if (this.#damaged || this.#buffered < MRT_HEADER_LENGTH) return undefined;
+    // The header is read in place when the current chunk holds it (the common case), else from a copy.
+    let h = this.#chunks[this.#chunkIndex];
+    let at = this.#chunkPos;
+    if (h.length - at < MRT_HEADER_LENGTH + 4) {
+      h = this.#peek(MRT_HEADER_LENGTH + 4);
+      at = 0;
+    }
+    const type = (h[at + 4] << 8) | h[at + 5];
+    const length = u32(h, at + 8);
     if (length > this.#maxRecord) {
       this.#damaged = {
         offset: this.#offset,
@@ -134,17 +139,42 @@ export class MrtFramer {
     }
     const total = MRT_HEADER_LENGTH + length;
     if (this.#buffered < total) return undefined;
-    const bytes = this.#take(total);
-    const timestamp = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
-    const subtype = (bytes[6] << 8) | bytes[7];
+    const first = this.#chunks[this.#chunkIndex];
+    let bytes: Uint8Array;
+    let base: number;
+    if (first.length - this.#chunkPos >= total) {
+      // The record lies in one chunk: its body is a view of that chunk, no copy.
+      bytes = first;
+      base = this.#chunkPos;
+      this.#consume(total);
+    } else {
+      bytes = this.#take(total);
+      base = 0;
+    }
+    const timestamp = u32(bytes, base);
+    const subtype = (bytes[base + 6] << 8) | bytes[base + 7];
     const offset = this.#offset;
     this.#offset += total;
     // RFC 6396 §3: "The Microsecond Timestamp is included in the computation of the Length field value."
     if (hasExtendedTimestamp(type) && length >= 4) {
-      const microseconds = ((bytes[12] << 24) | (bytes[13] << 16) | (bytes[14] << 8) | bytes[15]) >>> 0;
-      return { timestamp, microseconds, type, subtype, body: bytes.subarray(16), offset };
+      const microseconds = u32(bytes, base + 12);
+      return {
+        timestamp,
+        microseconds,
+        type,
+        subtype,
+        body: bytes.subarray(base + 16, base + total),
+        offset,
+      };
     }
-    return { timestamp, microseconds: 0, type, subtype, body: bytes.subarray(12), offset };
+    return {
+      timestamp,
+      microseconds: 0,
+      type,
+      subtype,
+      body: bytes.subarray(base + 12, base + total),
+      offset,
+    };
   }
 
   /** At end of stream: the truncation of the last record, or undefined when the stream ended cleanly. */
@@ -153,9 +183,7 @@ export class MrtFramer {
     if (this.#buffered === 0) return undefined;
     let expected = MRT_HEADER_LENGTH;
     if (this.#buffered >= MRT_HEADER_LENGTH) {
-      const head = this.#peek(MRT_HEADER_LENGTH);
-      const length = ((head[8] << 24) | (head[9] << 16) | (head[10] << 8) | head[11]) >>> 0;
-      expected = MRT_HEADER_LENGTH + length;
+      expected = MRT_HEADER_LENGTH + u32(this.#peek(MRT_HEADER_LENGTH), 8);
     }
     return { offset: this.#offset, expected, available: this.#buffered };
   }
@@ -171,25 +199,29 @@ export class MrtFramer {
     return out;
   }
 
-  /** Consumes n buffered bytes; a view of one chunk when possible, else a fresh copy. */
-  #take(n: number): Uint8Array {
-    const first = this.#chunks[this.#chunkIndex];
-    const avail = first.length - this.#chunkPos;
-    let out: Uint8Array;
-    if (avail >= n) {
-      out = first.subarray(this.#chunkPos, this.#chunkPos + n);
-      this.#chunkPos += n;
-      if (this.#chunkPos === first.length) this.#advance();
-    } else {
-      out = new Uint8Array(n);
-      this.#copy(out, n, true);
-    }
+  /** Consumes n bytes that lie in the current chunk. */
+  #consume(n: number): void {
+    this.#chunkPos += n;
+    if (this.#chunkPos === this.#chunks[this.#chunkIndex].length) this.#advance();
     this.#buffered -= n;
+    this.#compact();
+  }
+
+  /** Consumes n buffered bytes that span chunks, as a fresh copy. */
+  #take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    this.#copy(out, n, true);
+    this.#buffered -= n;
+    this.#compact();
+    return out;
+  }
+
+  /** Drops the references to consumed chunks now and then, so the chunk list stays short. */
+  #compact(): void {
     if (this.#chunkIndex > 64) {
       this.#chunks = this.#chunks.slice(this.#chunkIndex);
       this.#chunkIndex = 0;
     }
-    return out;
   }
 
   #advance(): void {
@@ -222,6 +254,10 @@ export class MrtFramer {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function u32(b: Uint8Array, i: number): number {
+  return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+}
 
 /** 256 MiB: far above any real record (a full-table RIB entry is a few hundred KiB). */
 export const DEFAULT_MAX_RECORD_LENGTH = 256 * 1024 * 1024;
