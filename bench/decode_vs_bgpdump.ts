@@ -6,6 +6,7 @@
  * format, no start-up) over the same file.
  *
  * Usage: deno run -A bench/decode_vs_bgpdump.ts [--runs N] [--scale K] [FILE]
+ * (`deno bench` of this file times the in-process decode alone.)
  *
  * With `--scale K` both tools read a temporary gzip file holding K copies of the MRT file one after the
  * other, to show how the two scale once start-up and JIT warm-up no longer dominate.
@@ -186,4 +187,14 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  await main();
+} else {
+  // Under `deno bench` (deno task bench): the in-process decode alone, warm, as a regular benchmark.
+  const file = await largestCorpusFile().catch(() => undefined);
+  if (file) {
+    Deno.bench(`speaker decode in-process, ${file.split("/").pop()} (bgpdump -m text)`, async () => {
+      await timeInProcess(file);
+    });
+  }
+}
