@@ -337,16 +337,22 @@ Deno.test("ResourceWatch relists after 410 Gone from an etcd compaction and emit
   assertEquals(w.watch.stats.lists, 2);
 });
 
-Deno.test("ResourceWatch resumes after the server ends the watch at timeoutSeconds", async () => {
-  await using api = await TestApiServer.start();
-  await using w = await watchSubnets(api, { timeoutSeconds: 1 });
+Deno.test("ResourceWatch resumes after the server ends the watch at timeoutSeconds and reads bookmarks", async () => {
+  // The watch cache sends a BOOKMARK shortly before it ends a watch at its timeout.
+  await using api = await TestApiServer.start({ watchCache: true });
+  await using w = await watchSubnets(api, { timeoutSeconds: 3 });
   await w.watch.synced;
   for (let i = 0; i < 4; i++) {
     await api.apply(list([subnet(`tick-${i}`, `100.64.${i}.0/24`)]));
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 2500));
   }
-  await eventually("every object", () => w.watch.records.size === 4, 15_000, () => w.events);
-  assert(w.watch.stats.resumes >= 1, `watches ended by the server: ${JSON.stringify(w.watch.stats)}`);
+  await eventually(
+    "two watches ended by the server and a bookmark",
+    () => w.watch.stats.resumes >= 2 && w.watch.stats.bookmarks >= 1,
+    20_000,
+    () => w.watch.stats,
+  );
+  assertEquals(w.watch.records.size, 4);
   assertEquals(w.watch.stats.lists, 1);
   assertEquals(w.errors, []);
 });
