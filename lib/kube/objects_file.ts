@@ -5,12 +5,18 @@
  * A file holds JSON (a single object, an array, or a `List`) or YAML (one or many documents separated by
  * `---`, each an object or a `List`/`*List`). Pods, Subnets, Services, EndpointSlices and IptablesEIPs are
  * read; VpcNatGateways and any other kind are counted as ignored. YAML is read document by document as
- * the file streams in, so a file of 100,000 Pods is never held whole in memory.
+ * the file streams in, and a document in JSON syntax takes the native JSON parser; the Kubernetes
+ * client's YAML loader is imported only when a YAML document needs it. The leanest format for large
+ * inventories is therefore one JSON object per document, documents separated by `---` lines.
  *
- * Reloads (on a change of a file, debounced, or on an explicit `reload()`, which main.ts calls on SIGHUP)
- * apply only the difference to the state: upserts of new or changed objects, deletes of vanished ones.
- * A file that cannot be read or parsed keeps contributing what it held before; an object that fails to
- * convert but can be identified keeps its previous version. Every problem goes to the injected logger.
+ * Loads and reloads (on a change of a file, debounced, or on an explicit `reload()`, which main.ts calls
+ * on SIGHUP) read each file twice: a check of the whole file, then an apply pass that hands each object
+ * to the state as it streams in, so records of a large file are never all held at once. Only the
+ * difference reaches the state: upserts of new or changed objects, deletes of vanished ones; the loader
+ * remembers only the kind and key of what each file defines. A file that cannot be read or parsed keeps
+ * contributing what it held before; an object that fails to convert but can be identified keeps its
+ * previous version; when several files define an object, the last file wins. Every problem goes to the
+ * injected logger.
  *
  * @example
  * ```ts
@@ -428,22 +434,25 @@ export class ObjectsFiles {
     const badFiles: string[] = [];
     const problems: string[] = [];
     const state = this.#state;
-    // Identities some file defines in this round; what a file held before and no file defines now goes.
-    const seen: Record<RecordKind, Set<string>> = {
-      Pod: new Set(),
-      Subnet: new Set(),
-      Service: new Set(),
-      EndpointSlice: new Set(),
-      IptablesEIP: new Set(),
+    // Identity → the file (its position in reading order) that defines it in this round. What a file
+    // held before and no file defines now is deleted at the end.
+    const seen: Record<RecordKind, Map<string, number>> = {
+      Pod: new Map(),
+      Subnet: new Map(),
+      Service: new Map(),
+      EndpointSlice: new Map(),
+      IptablesEIP: new Map(),
     };
+    let fileIndex = 0;
     const keep = (ids: Identities | undefined) =>
-      ids?.kinds.forEach((kind, i) => seen[kind].add(ids.keys[i]));
+      ids?.kinds.forEach((kind, i) => seen[kind].set(ids.keys[i], fileIndex));
     let deleted = 0, upserted = 0, unchanged = 0;
     // One intern table per reload: records of one load share their node, Subnet and provider strings.
     const intern = createIntern();
     // Later files win: read them first, and skip in earlier files what a later one defines, so that an
     // object defined twice is never applied in one version and then the other.
     for (const path of [...this.#paths].reverse()) {
+      fileIndex++;
       const old = previous.get(path);
       // Two passes: check the whole file first, then apply it object by object as it streams in, so
       // neither does a broken file flap routes nor is a large one ever held as records all at once.
@@ -456,17 +465,11 @@ export class ObjectsFiles {
         continue;
       }
       const ids: Identities = { kinds: [], keys: [] };
-      const here: Record<RecordKind, Set<string>> = {
-        Pod: new Set(),
-        Subnet: new Set(),
-        Service: new Set(),
-        EndpointSlice: new Set(),
-        IptablesEIP: new Set(),
-      };
       const applied = await readObjectsFile(path, intern, (record) => {
-        if (here[record.kind].has(record.key)) {
+        const definedBy = seen[record.kind].get(record.key);
+        if (definedBy === fileIndex) {
           problems.push(`${path}: ${record.kind} ${record.key} is defined more than once; the last one wins`);
-        } else if (seen[record.kind].has(record.key)) {
+        } else if (definedBy !== undefined) {
           problems.push(`${path}: ${record.kind} ${record.key} is also defined in a later file, which wins`);
           return;
         }
@@ -479,8 +482,7 @@ export class ObjectsFiles {
         }
         // Keep the key string the state holds, so that no identity is stored twice.
         const key = state.canonicalKey(record.kind, record.key) ?? record.key;
-        seen[record.kind].add(key);
-        here[record.kind].add(key);
+        seen[record.kind].set(key, fileIndex);
         ids.kinds.push(record.kind);
         ids.keys.push(key);
       });
@@ -500,7 +502,7 @@ export class ObjectsFiles {
         old.kinds.forEach((kind, i) => {
           const key = old.keys[i];
           if (!wanted.has(`${kind}/${key}`) || seen[kind].has(key)) return;
-          seen[kind].add(key);
+          seen[kind].set(key, fileIndex);
           ids.kinds.push(kind);
           ids.keys.push(key);
           problems.push(`${path}: keeping the previous version of ${kind} ${key}`);
@@ -516,7 +518,7 @@ export class ObjectsFiles {
         const key = ids.keys[i];
         if (seen[kind].has(key) || state.get(kind, key) === undefined) return;
         state.delete(kind, key);
-        seen[kind].add(key);
+        seen[kind].set(key, -1);
         deleted++;
       });
     }
