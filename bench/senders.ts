@@ -15,14 +15,19 @@ import { runCommand } from "../tests/harness/command.ts";
 import { startGobgpd } from "../tests/harness/gobgpd.ts";
 import type { Host, Topology } from "../tests/harness/topology.ts";
 import { waitFor } from "../tests/harness/wait.ts";
+import { startEngine } from "../tests/interop/engine_runner.ts";
 import type { BenchInputs } from "./bench_inputs.ts";
 import { BirdControl } from "./bird_control.ts";
 import { type BenchFamily, bulkPrefixes } from "./prefixes.ts";
 import { RECEIVER_AS } from "./receivers.ts";
 import { spawnSpeaker, SPEAKER_AS, type SpeakerProcess } from "./speaker_process.ts";
 
-/** The sender implementations compared. */
-export type SenderKind = "speaker" | "gobgpd" | "bird";
+/**
+ * The sender implementations compared. `engine` is our BGP engine alone (lib/session through
+ * tests/interop/engine_runner.ts, the desired set given as a list): it splits our footprint between the
+ * Kubernetes side and the BGP side.
+ */
+export type SenderKind = "speaker" | "engine" | "gobgpd" | "bird";
 
 /** Every sender's AS (the same, so the receivers see identical paths). */
 export const SENDER_AS = SPEAKER_AS;
@@ -52,8 +57,8 @@ export interface PreparedSender {
 export interface SenderOptions {
   readonly family: BenchFamily;
   readonly n: number;
-  /** The receiver's address. */
-  readonly receiver: string;
+  /** The receivers' addresses (one session each). */
+  readonly receivers: readonly string[];
   readonly inputs: BenchInputs;
   /** Extra `deno run` flags for the speaker (profiling). */
   readonly denoFlags?: readonly string[];
@@ -71,7 +76,11 @@ export async function prepareSender(
   options: SenderOptions,
 ): Promise<PreparedSender> {
   const { family, n } = options;
-  const neighbors = [{ address: options.receiver, peerAs: RECEIVER_AS, families: [family] }];
+  const neighbors = options.receivers.map((address) => ({
+    address,
+    peerAs: RECEIVER_AS,
+    families: [family],
+  }));
   const started = performance.now();
   if (kind === "speaker") {
     const file = await options.inputs.objectsFile(family, n);
@@ -81,7 +90,7 @@ export async function prepareSender(
       launch: () => {
         const speaker = spawnSpeaker(topology, {
           host,
-          neighbors: [options.receiver],
+          neighbors: options.receivers,
           peerAs: RECEIVER_AS,
           objectsFiles: [file],
           denoFlags: options.denoFlags,
@@ -90,9 +99,38 @@ export async function prepareSender(
       },
     };
   }
+  if (kind === "engine") {
+    return {
+      kind,
+      loadSeconds: 0,
+      launch: async () => {
+        const engine = await startEngine(
+          topology,
+          host,
+          {
+            asn: SENDER_AS,
+            routerId: host.ipv4,
+            neighbors: options.receivers.map((address) => ({ address, asn: RECEIVER_AS })),
+            timing: { backoffBaseMs: 200, backoffMaxMs: 1000 },
+            desired: bulkPrefixes(family, n),
+          },
+          "engine",
+          options.denoFlags ?? [],
+        );
+        return { kind, pid: engine.process.pid, close: () => {} };
+      },
+    };
+  }
   if (kind === "gobgpd") {
     const file = await options.inputs.mrtDump(family, n, own(host, family));
     const gobgpd = await startGobgpd(topology, { host, asn: SENDER_AS, neighbors });
+    if (n === 0) {
+      return {
+        kind,
+        loadSeconds: 0,
+        launch: () => Promise.resolve({ kind, pid: gobgpd.pid, close: () => {} }),
+      };
+    }
     await runCommand(["gobgp", "--target", gobgpd.target, "mrt", "inject", "global", file], {
       timeoutMs: 600_000,
     });
@@ -107,17 +145,18 @@ export async function prepareSender(
       launch: () => Promise.resolve({ kind, pid: gobgpd.pid, close: () => {} }),
     };
   }
-  const include = await options.inputs.birdStatics(family, n);
+  const include = n > 1 ? await options.inputs.birdStatics(family, n) : undefined;
   const bird: Bird = await startBird(topology, {
     host,
     asn: SENDER_AS,
     neighbors,
-    staticRoutes: [bulkPrefixes(family, 1)[0]],
+    staticRoutes: bulkPrefixes(family, Math.min(n, 1)),
     // BIRD takes `include` only at the start of a line.
-    extraConfig: `protocol static feed {\n  ${family};\ninclude "${include}";\n}`,
+    extraConfig: include ? `protocol static feed {\n  ${family};\ninclude "${include}";\n}` : undefined,
     readyTimeoutMs: 120_000,
   });
   await waitFor(`BIRD to hold ${n} routes`, async () => {
+    if (n === 0) return true;
     const out = await bird.cli(["show", "route", "count"]);
     return new RegExp(`\\b${n} of ${n} routes`).test(out) || out.includes(`for ${n} networks`);
   }, { timeoutMs: 300_000, intervalMs: 100, diagnostics: () => bird.diagnostics() });

@@ -56,7 +56,7 @@ export async function measureTransfer(
   const prepared = await prepareSender(topo, h1, senderKind, {
     family: c.family,
     n: c.n,
-    receiver: ip(h2),
+    receivers: [ip(h2)],
     inputs: context.inputs,
     denoFlags,
   });
@@ -104,6 +104,7 @@ function label(c: TransferCase): string {
 
 const SENDER_NAMES: Record<SenderKind, string> = {
   speaker: "speaker (ours)",
+  engine: "our BGP engine alone",
   gobgpd: "gobgpd (MRT inject)",
   bird: "BIRD (static, loop kept awake)",
 };
