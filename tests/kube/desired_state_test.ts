@@ -3,15 +3,16 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import fc from "fast-check";
 import { type ChangeTimer, DesiredState } from "../../lib/kube/desired_state.ts";
 import { desiredPrefixes, type PolicyConfig } from "../../lib/kube/policy.ts";
-import type {
-  AnyRecord,
-  BgpSetting,
-  EipRecord,
-  EndpointSliceRecord,
-  PodRecord,
-  RecordKind,
-  ServiceRecord,
-  SubnetRecord,
+import {
+  type AnyRecord,
+  type BgpSetting,
+  type EipRecord,
+  type EndpointSliceRecord,
+  type PodRecord,
+  type RecordKind,
+  sameRecord,
+  type ServiceRecord,
+  type SubnetRecord,
 } from "../../lib/kube/records.ts";
 
 const NODE: PolicyConfig = {
@@ -282,6 +283,43 @@ Deno.test("DesiredState in NAT-gateway mode announces only its gateway's EIPs", 
   assertEquals([...state.snapshot()], [["198.51.100.250/32", [{ kind: "eip", name: "e1" }]]]);
 });
 
+Deno.test("DesiredState reads back every Pod it holds as an equal record", () => {
+  const state = new DesiredState(NODE, { timer: new ManualTimer() });
+  const pods: PodRecord[] = [
+    pod("none", []),
+    pod("one", ["198.51.100.1/32"], { nodeName: "node-2", bgp: "local", active: false }),
+    pod("dual", ["198.51.100.2/32", "2001:db8::2/128"], { bgp: "off" }),
+    {
+      ...pod("multi", ["198.51.100.3/32"], { bgp: undefined, nodeName: "" }),
+      networks: [
+        { provider: "ovn", subnet: "demo", prefixes: ["198.51.100.3/32", "2001:db8::3/128"] },
+        { provider: "net1.ns.ovn", subnet: "attach", prefixes: ["203.0.113.3/32"] },
+        { provider: "net2.ns.ovn", subnet: "attach", prefixes: ["203.0.113.3/32"] },
+      ],
+    },
+  ];
+  for (const p of pods) state.upsert(p);
+  for (const p of pods) assertEquals(state.get("Pod", p.key), { ...p, warnings: [] });
+  assertEquals(state.keys("Pod").sort(), pods.map((p) => p.key).sort());
+  assertEquals([...state.records("Pod")].length, 4);
+  assertEquals(state.canonicalKey("Pod", "ns/one"), "ns/one");
+  assertEquals(state.canonicalKey("Pod", "ns/gone"), undefined);
+});
+
+Deno.test("DesiredState reuses the place of a deleted Pod without mixing up records", () => {
+  const state = new DesiredState(NODE, { timer: new ManualTimer() });
+  state.upsert(subnet("demo"));
+  state.upsert(pod("a", ["198.51.100.1/32"]));
+  state.upsert(pod("b", ["198.51.100.2/32"], { nodeName: "node-2" }));
+  state.delete("Pod", "ns/a");
+  assertEquals(state.get("Pod", "ns/a"), undefined);
+  state.upsert(pod("c", ["198.51.100.3/32", "2001:db8::3/128"], { bgp: "local" }));
+  assertEquals(state.get("Pod", "ns/c"), pod("c", ["198.51.100.3/32", "2001:db8::3/128"], { bgp: "local" }));
+  assertEquals(state.get("Pod", "ns/b"), pod("b", ["198.51.100.2/32"], { nodeName: "node-2" }));
+  assertEquals(state.prefixes().sort(), ["198.51.100.2/32", "198.51.100.3/32", "2001:db8::3/128"]);
+  assertEquals(state.counts().records.Pod, 2);
+});
+
 // Property: after any sequence of events, the incremental state equals the policy computed from scratch.
 
 const POOL4 = ["198.51.100.1/32", "198.51.100.2/32", "203.0.113.1/32"];
@@ -407,6 +445,7 @@ Deno.test("DesiredState equals a from-scratch computation after any sequence of 
         assertEquals(state.snapshot(), fromScratch(model, config));
         if (events.indexOf(event) % 7 === 0) timer.fire();
       }
+      for (const record of model.values()) assert(sameRecord(state.get(record.kind, record.key)!, record));
       const claims = Object.values(state.counts().claims).reduce((a, b) => a + b, 0);
       assertEquals(claims, [...state.snapshot().values()].reduce((n, s) => n + s.length, 0));
       assertEquals(state.fullRecompute(), { added: [], removed: [] });
