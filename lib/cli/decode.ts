@@ -9,7 +9,7 @@
 import { BgpdumpTextSink, JsonLinesSink, type RouteSink } from "../mrt/bgpdump_format.ts";
 import { BgpdumpRouteLister, type RecordWarning } from "../mrt/bgpdump_routes.ts";
 import { LineBuffer } from "../mrt/line_buffer.ts";
-import { decompressedStream, fileChunks, MrtFramer } from "../mrt/reader.ts";
+import { decompressedStream, MrtFramer, openMrtFile } from "../mrt/reader.ts";
 
 const USAGE = `Usage: speaker decode [--json] FILE...
 Prints every route of the MRT files (RFC 6396; plain or gzip) one per line, in the "bgpdump -m" format,
@@ -107,16 +107,15 @@ export async function decodeCommand(args: string[]): Promise<number> {
   const sink = json ? new JsonLinesSink(out) : new BgpdumpTextSink(out);
   let status = 0;
   for (const file of files) {
-    let raw: ReadableStream<Uint8Array>;
+    let stream: ReadableStream<Uint8Array>;
     try {
-      raw = file === "-" ? Deno.stdin.readable : fileChunks(await Deno.open(file, { read: true }));
+      stream = file === "-" ? await decompressedStream(Deno.stdin.readable) : await openMrtFile(file);
     } catch (e) {
       console.error(`speaker decode: cannot open ${file}: ${e instanceof Error ? e.message : e}`);
       status = 1;
       continue;
     }
     try {
-      const stream = await decompressedStream(raw);
       await decodeMrtStream(stream, sink, (text) => {
         out.flush();
         console.error(`speaker decode: ${file}: ${text}`);

@@ -297,11 +297,17 @@ export function detectCompression(head: Uint8Array): MrtCompression {
 }
 
 /**
- * Wraps a raw file stream so that it yields MRT bytes: gzip is decompressed by `DecompressionStream`;
- * plain MRT passes through. bzip2 is reported as an error because no decompressor is available.
+ * Wraps a raw file stream so that it yields MRT bytes: gzip is decompressed, plain MRT passes through,
+ * bzip2 is reported as an error because no decompressor is available.
+ *
+ * `DecompressionStream` reads one gzip member and rejects a truncated file. When `reopen` can read the
+ * same bytes again (a file), such a failure is taken over by node:zlib, which decodes files of several
+ * concatenated members (RFC 1952 §2.2) as zcat and bgpdump do, and yields what a truncated file holds;
+ * the bytes already delivered are skipped.
  */
 export async function decompressedStream(
   raw: ReadableStream<Uint8Array>,
+  reopen?: () => Promise<ReadableStream<Uint8Array>>,
 ): Promise<ReadableStream<Uint8Array>> {
   const reader = raw.getReader();
   const head: Uint8Array[] = [];
@@ -336,12 +342,64 @@ export async function decompressedStream(
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
-  if (compression === "gzip") {
-    return joined.pipeThrough(
-      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
-    );
-  }
-  return joined;
+  if (compression !== "gzip") return joined;
+  const web = joined.pipeThrough(
+    new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+  );
+  return reopen ? withGunzipFallback(web, reopen) : web;
+}
+
+/** See {@linkcode decompressedStream}: `web`, continued by node:zlib over `reopen()` if it fails. */
+function withGunzipFallback(
+  web: ReadableStream<Uint8Array>,
+  reopen: () => Promise<ReadableStream<Uint8Array>>,
+): ReadableStream<Uint8Array> {
+  const primary = web.getReader();
+  let fallback: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let delivered = 0;
+  let skip = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!fallback) {
+        try {
+          const { value, done } = await primary.read();
+          if (done) controller.close();
+          else {
+            delivered += value.length;
+            controller.enqueue(value);
+          }
+          return;
+        } catch {
+          fallback = (await nodeGunzip(await reopen())).getReader();
+          skip = delivered;
+        }
+      }
+      for (;;) {
+        const { value, done } = await fallback.read();
+        if (done) return controller.close();
+        if (skip >= value.length) {
+          skip -= value.length;
+          continue;
+        }
+        controller.enqueue(skip > 0 ? value.subarray(skip) : value);
+        skip = 0;
+        return;
+      }
+    },
+    cancel(reason) {
+      return fallback ? fallback.cancel(reason) : primary.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Gunzips with node:zlib (loaded only when needed): all members, and Z_SYNC_FLUSH for a cut file. */
+async function nodeGunzip(raw: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
+  const { constants, createGunzip } = await import("node:zlib");
+  const { pipeline, Readable } = await import("node:stream");
+  const gunzip = createGunzip({ chunkSize: 1 << 18, finishFlush: constants.Z_SYNC_FLUSH });
+  // pipeline() destroys the gunzip stream on an input error, which errors the returned stream.
+  pipeline(Readable.fromWeb(raw as Parameters<typeof Readable.fromWeb>[0]), gunzip, () => {});
+  return Readable.toWeb(gunzip) as unknown as ReadableStream<Uint8Array>;
 }
 
 /**
@@ -365,10 +423,14 @@ export function fileChunks(file: Deno.FsFile, chunkSize = 1 << 20): ReadableStre
   }, { highWaterMark: 0 });
 }
 
-/** Opens an MRT file (plain or gzip) as a stream of MRT bytes. Throws if the file cannot be opened. */
+/**
+ * Opens an MRT file (plain or gzip) as a stream of MRT bytes. Throws if the file cannot be opened. A gzip
+ * file of several members, or a truncated one, is read again with node:zlib (see
+ * {@linkcode decompressedStream}).
+ */
 export async function openMrtFile(path: string): Promise<ReadableStream<Uint8Array>> {
   const file = await Deno.open(path, { read: true });
-  return decompressedStream(fileChunks(file));
+  return decompressedStream(fileChunks(file), async () => fileChunks(await Deno.open(path, { read: true })));
 }
 
 function concat(parts: Uint8Array[], length: number): Uint8Array {

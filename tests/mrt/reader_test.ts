@@ -4,6 +4,7 @@ import {
   detectCompression,
   MrtFramer,
   type MrtReadItem,
+  openMrtFile,
   readMrtBuffer,
   readMrtRecords,
 } from "../../lib/mrt/reader.ts";
@@ -129,4 +130,29 @@ Deno.test("decompressedStream() refuses bzip2 with a clear message", async () =>
 Deno.test("decompressedStream() passes an empty stream through", async () => {
   const items = await collect(readMrtRecords(await decompressedStream(streamOf([]))));
   deepStrictEqual(items, []);
+});
+
+Deno.test("openMrtFile() reads every member of a multi-member gzip file and what a cut one holds", async () => {
+  const { gzipSync } = await import("node:zlib");
+  const one = new Uint8Array(record(1, 16, 5, [1, 2, 3]));
+  const two = new Uint8Array(record(2, 16, 5, [4, 5, 6, 7]));
+  const path = await Deno.makeTempFile({ suffix: ".gz" });
+  try {
+    // RFC 1952 §2.2: a gzip file is a series of members; zcat and bgpdump read them all.
+    Deno.writeFileSync(path, new Uint8Array([...gzipSync(one), ...gzipSync(two)]));
+    let items = await collect(readMrtRecords(await openMrtFile(path)));
+    deepStrictEqual(items.map((i) => i.kind === "record" ? i.record.timestamp : -1), [1, 2]);
+    // A download cut inside the deflate data: the complete records, then the truncation.
+    const big = new Uint8Array(
+      Array.from({ length: 400 }, (_, i) => record(i, 16, 5, [i & 255, 7, 7, 7])).flat(),
+    );
+    const gz = gzipSync(big, { level: 0 });
+    Deno.writeFileSync(path, gz.subarray(0, gz.length >> 1));
+    items = await collect(readMrtRecords(await openMrtFile(path)));
+    const records = items.filter((i) => i.kind === "record");
+    ok(records.length > 100 && records.length < 400, `${records.length} records`);
+    strictEqual(items[items.length - 1].kind, "truncated");
+  } finally {
+    Deno.removeSync(path);
+  }
 });
