@@ -169,7 +169,10 @@ export class DesiredState {
     if (old !== undefined) this.#replace(kind, key, old, undefined);
   }
 
-  /** The record held for `kind`/`key`. */
+  /**
+   * The record held for `kind`/`key`. A Pod is rebuilt from its columns on each call: equal to what was
+   * upserted (warnings aside), not the same object.
+   */
   get(kind: RecordKind, key: string): AnyRecord | undefined {
     return this.#records[kind].get(key);
   }
@@ -187,7 +190,7 @@ export class DesiredState {
     return [...this.#records[kind].keys()];
   }
 
-  /** The records held for `kind`. */
+  /** The records held for `kind` (Pods rebuilt one by one as the iteration reaches them). */
   records(kind: RecordKind): IterableIterator<AnyRecord> {
     return this.#records[kind].values();
   }

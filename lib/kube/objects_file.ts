@@ -368,20 +368,20 @@ export class ObjectsFiles {
    * one more reload after it.
    */
   reload(): Promise<ReloadReport> {
-    if (this.#running !== undefined) {
-      // The running loop reads the files once more before it settles.
-      this.#again = true;
-      return this.#running;
-    }
-    const run = async (): Promise<ReloadReport> => {
-      let report: ReloadReport;
-      do {
-        this.#again = false;
-        report = await this.#reloadOnce();
-      } while (this.#again && !this.#closed);
-      return report;
-    };
-    this.#running = run().finally(() => this.#running = undefined);
+    // A running loop sees the flag and reads the files once more before it settles.
+    this.#again = true;
+    this.#running ??= (async () => {
+      try {
+        let report: ReloadReport;
+        do {
+          this.#again = false;
+          report = await this.#reloadOnce();
+        } while (this.#again && !this.#closed);
+        return report;
+      } finally {
+        this.#running = undefined;
+      }
+    })();
     return this.#running;
   }
 
@@ -391,8 +391,17 @@ export class ObjectsFiles {
     const dirs = [...new Set(this.#paths.map((p) => p.slice(0, p.lastIndexOf("/")) || "/"))];
     const wanted = new Set(this.#paths);
     // Watch directories, not files: editors and kubectl-style tools replace files by rename.
-    this.#watcher = Deno.watchFs(dirs, { recursive: false });
-    const watcher = this.#watcher;
+    let watcher: Deno.FsWatcher;
+    try {
+      watcher = Deno.watchFs(dirs, { recursive: false });
+    } catch (error) {
+      this.#logger.warn("objects files: cannot watch; reload() still works", {
+        dirs,
+        error: messageOf(error),
+      });
+      return;
+    }
+    this.#watcher = watcher;
     (async () => {
       try {
         for await (const event of watcher) {

@@ -369,6 +369,38 @@ Deno.test("ObjectsFiles applies the last of two definitions in one file", async 
   });
 });
 
+Deno.test("ObjectsFiles folds a reload requested during a reload into the running one", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/objects.yaml`;
+    await Deno.writeTextFile(path, [SUBNET_YAML, podYaml("a", "198.51.100.10")].join("---\n"));
+    const state = new DesiredState(NODE);
+    const files = new ObjectsFiles([path], state);
+    const first = files.reload();
+    const second = files.reload();
+    assertEquals(first, second);
+    const report = await second;
+    // The second request made the loop read the files once more: everything unchanged then.
+    assertEquals([report.upserted, report.unchanged], [0, 2]);
+    assertEquals(state.has("198.51.100.10/32"), true);
+    state.close();
+  });
+});
+
+Deno.test("watchObjectsFiles() logs, and does not throw, when it cannot watch a file's directory", async () => {
+  await withDir(async (dir) => {
+    const state = new DesiredState(NODE);
+    const logger = memoryLogger();
+    const watch = watchObjectsFiles([`${dir}/missing/objects.yaml`], state, { logger });
+    try {
+      assertEquals((await watch.ready).badFiles.length, 1);
+      assert(logger.lines.some((l) => l.includes("cannot watch")), logger.lines.join("\n"));
+    } finally {
+      watch.close();
+      state.close();
+    }
+  });
+});
+
 Deno.test("watchObjectsFiles() reloads after a file is replaced", async () => {
   await withDir(async (dir) => {
     const path = `${dir}/objects.yaml`;
