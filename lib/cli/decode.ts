@@ -13,7 +13,7 @@ import { decompressedStream, MrtFramer, openMrtFile } from "../mrt/reader.ts";
 
 const USAGE = `Usage: speaker decode [--json] FILE...
 Prints every route of the MRT files (RFC 6396; plain or gzip) one per line, in the "bgpdump -m" format,
-or with --json as one JSON object per line.`;
+or with --json as one JSON object per line. A FILE of "-" is read from standard input.`;
 
 /** The reader of stdout went away (e.g. `speaker decode FILE | head`): decoding stops quietly. */
 export class OutputClosed extends Error {
@@ -36,6 +36,13 @@ function writeAll(out: { writeSync(p: Uint8Array): number }, bytes: Uint8Array):
  * Decodes one MRT stream into the sink. Returns the number of warnings. Damaged records are reported and
  * skipped; a record cut short at the end of the file (or an impossible record length, after which the
  * file cannot be resynchronised) ends the file with a warning.
+ *
+ * @example
+ * ```ts
+ * const out = new LineBuffer((bytes) => Deno.stdout.writeSync(bytes));
+ * await decodeMrtStream(await openMrtFile("updates.gz"), new BgpdumpTextSink(out), console.error);
+ * out.flush();
+ * ```
  */
 export async function decodeMrtStream(
   stream: ReadableStream<Uint8Array>,
@@ -83,6 +90,12 @@ export async function decodeMrtStream(
 /**
  * Runs `speaker decode`. Exit status: 0 on success (warnings included, and when the reader of stdout
  * stops early), 1 when a file cannot be read, 2 for a usage error.
+ *
+ * @example
+ * ```ts
+ * // main.ts: `speaker decode --json updates.gz`
+ * if (Deno.args[0] === "decode") Deno.exit(await decodeCommand(Deno.args.slice(1)));
+ * ```
  */
 export async function decodeCommand(args: string[]): Promise<number> {
   let json = false;
