@@ -49,6 +49,7 @@ function renderUsage(): string {
     "  speaker [flags]                         run the speaker",
     "  speaker status [--address URL] [--json] show peers and prefixes of a running speaker",
     "  speaker listen [flags]                  accept BGP sessions and print the routes received",
+    "  speaker decode [--json] FILE...         print MRT files (RFC 6396) as bgpdump -m does",
     "",
     "Flags take --flag=value or --flag value; booleans take --flag or --flag=false. Durations use Go",
     "syntax (90s, 1m30s, 1h). IP lists are comma-separated and may be repeated.",
