@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../session/assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { startExabgp } from "../harness/exabgp.ts";
 import { Topology } from "../harness/topology.ts";
 import { waitFor } from "../harness/wait.ts";

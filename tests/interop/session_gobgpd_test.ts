@@ -1,4 +1,4 @@
-import { assertEquals } from "../session/assert.ts";
+import { assertEquals } from "../assert.ts";
 import { startGobgpd } from "../harness/gobgpd.ts";
 import { Topology } from "../harness/topology.ts";
 import { startEngine } from "./engine_runner.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../session/assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { startBird } from "../harness/bird.ts";
 import { startGobgpd } from "../harness/gobgpd.ts";
 import { Topology } from "../harness/topology.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../session/assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import {
   backoffDelay,
   type FsmAction,

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { ipv4UpdateMessages } from "../../lib/session/ipv4_updates.ts";
 import { ipv4Key } from "../../lib/session/adj_rib_out.ts";
 import { encodePathAttributes } from "../../lib/wire/attributes.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { AS_TRANS, buildOpen, type LocalOpenConfig, validateOpen } from "../../lib/session/open_policy.ts";
 import type { Capability, OpenMessage } from "../../lib/wire/types.ts";
 

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { Peer, type PeerOptions } from "../../lib/session/peer.ts";
 import { DesiredSet } from "../../lib/session/adj_rib_out.ts";
 import { decodeMessage, encodeMessage, frameLength, KEEPALIVE } from "../../lib/wire/message.ts";

@@ -1,4 +1,4 @@
-import { assertEquals } from "./assert.ts";
+import { assertEquals } from "../assert.ts";
 import { BgpSpeaker, nextHopFor } from "../../lib/session/speaker.ts";
 
 Deno.test("nextHopFor() replaces our pod IP by the node IP of the same family", () => {
