@@ -207,7 +207,8 @@ function parseIpv6(text: string): AddressBytes | undefined {
   const halves = text.split("::");
   if (halves.length > 2) return undefined;
   const groups: number[][] = [];
-  for (const half of halves) {
+  for (let h = 0; h < halves.length; h++) {
+    const half = halves[h];
     const words: number[] = [];
     if (half !== "") {
       const parts = half.split(":");
@@ -215,7 +216,7 @@ function parseIpv6(text: string): AddressBytes | undefined {
         const part = parts[i];
         if (HEX_GROUP_RE.test(part)) {
           words.push(parseInt(part, 16));
-        } else if (i === parts.length - 1 && half === halves[halves.length - 1]) {
+        } else if (i === parts.length - 1 && h === halves.length - 1) {
           // RFC 4291 §2.2 form 3: the last 32 bits may be written as dotted IPv4.
           const v4 = parseIpv4(part);
           if (v4 === undefined) return undefined;

@@ -1,5 +1,7 @@
 // Converters from raw Kubernetes JSON to compact records: strict parsing, skips with reasons, warnings.
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import fc from "fast-check";
+import { Address6 } from "ip-address";
 import {
   cidrPrefix,
   createIntern,
@@ -36,6 +38,23 @@ Deno.test("hostPrefix() gives canonical /32 and RFC 5952 /128 prefixes", () => {
   assertEquals(hostPrefix("64:ff9b::198.51.100.1"), { prefix: "64:ff9b::c633:6401/128", family: 6 });
 });
 
+Deno.test("hostPrefix() formats IPv6 as the ip-address library's RFC 5952 form (property)", () => {
+  // Few distinct group values, so that runs of zero groups are common.
+  const group = fc.constantFrom(0, 0, 0, 1, 0xdb8, 0xffff, 0x2001);
+  fc.assert(
+    fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), fc.boolean(), (words, padded) => {
+      words[0] = 0x2001; // keep clear of the addresses hostPrefix() refuses
+      const text = words.map((w) => (padded ? w.toString(16).padStart(4, "0") : w.toString(16)).toUpperCase())
+        .join(":");
+      const parsed = hostPrefix(text);
+      assert(!("error" in parsed), text);
+      assertEquals(parsed.prefix, `${new Address6(text).correctForm()}/128`);
+      assertEquals(hostPrefix(parsed.prefix.slice(0, -4)), parsed, "canonical text parses to itself");
+    }),
+    { numRuns: 500 },
+  );
+});
+
 Deno.test("hostPrefix() rejects malformed addresses", () => {
   for (
     const bad of [
@@ -53,6 +72,11 @@ Deno.test("hostPrefix() rejects malformed addresses", () => {
       "12345::1",
       "g::1",
       "::1.2.3",
+      "1.2.3.4::1.2.3.4",
+      "1.2.3.4::",
+      "::1.2.3.4:1",
+      ":1",
+      "1:",
     ]
   ) {
     assert("error" in hostPrefix(bad), bad);
