@@ -34,6 +34,8 @@ export interface Receiver {
   established(timeoutMs?: number): Promise<number>;
   /** Routes of the benchmark family currently accepted from the sender. */
   count(): Promise<number>;
+  /** Whether the receiver holds a route for exactly `prefix`. */
+  has(prefix: string): Promise<boolean>;
   /** Closes the control connection (the daemon is stopped by the topology). */
   close(): void;
 }
@@ -72,6 +74,7 @@ export async function startReceiver(
           return establishedSince(await ctl.command(`show protocols ${name}`), name);
         }, { timeoutMs, intervalMs: 10, diagnostics: () => bird.diagnostics() }),
       count: async () => importedRoutes(await ctl.command(`show protocols all ${name}`)),
+      has: async (prefix) => !/^8001 /m.test(await ctl.command(`show route ${prefix}`)),
       close: () => ctl.close(),
     };
   }
@@ -105,6 +108,10 @@ export async function startReceiver(
         return (Date.now() - n.bgpTimerUpMsec) / 1000;
       }, { timeoutMs, intervalMs: 5, diagnostics: () => frr.diagnostics() }),
     count: async () => (await neighbor())?.addressFamilyInfo?.[afi]?.acceptedPrefixCounter ?? 0,
+    has: async (prefix) => {
+      const json = JSON.parse(await vty.command(`show bgp ${options.family} unicast ${prefix} json`));
+      return Array.isArray(json?.paths) && json.paths.length > 0;
+    },
     close: () => vty.close(),
   };
 }
