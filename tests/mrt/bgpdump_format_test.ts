@@ -213,3 +213,22 @@ Deno.test("BgpdumpRouteLister never throws on mutated corpus records (bounded fu
   }
   ok(warnings > 0, "mutations were noticed");
 });
+
+Deno.test("BgpdumpRouteLister types BGP4MP_ET and *_LOCAL lines as Debian's bgpdump 1.6.2 does", () => {
+  // The first record of a corpus file re-framed as BGP4MP_ET (microseconds 1234) and as MESSAGE_LOCAL;
+  // the expected lines are what `bgpdump -m` printed for the same bytes.
+  const bytes = new Uint8Array(gunzipSync(Deno.readFileSync(CORPUS + "updates.20070211.0141.gz")));
+  const [first] = [...readMrtBuffer(bytes)];
+  ok(first.kind === "record");
+  const r = first.record;
+  const lines: string[] = [];
+  const out = new LineBuffer((b) => lines.push(...new TextDecoder().decode(b).trim().split("\n")));
+  const lister = new BgpdumpRouteLister(new BgpdumpTextSink(out), (w) => lines.push(`warning ${w.reason}`));
+  lister.add({ ...r, type: 17, microseconds: 1234 });
+  lister.add({ ...r, subtype: 6 });
+  out.flush();
+  const tail = "|196.44.98.0/23|3561 3491 29614 24890|IGP|195.66.224.39|0|0||NAG||";
+  strictEqual(lines[0], "BGP4MP_ET|1171158060.001234|A|195.66.224.39|3561" + tail);
+  strictEqual(lines[3], "BGP4MP_LOCAL|1171158060|A|195.66.224.39|3561" + tail);
+  strictEqual(lines.length, 6);
+});
