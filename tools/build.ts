@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { runtimePermissionFlags } from "./permissions.ts";
+import { runtimeFlags } from "./permissions.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const dist = `${root}dist`;
@@ -55,7 +55,7 @@ if (import.meta.main) {
   const size = Deno.statSync(bundle).size;
   console.log(`build: wrote dist/speaker.js (${(size / 1024).toFixed(0)} KiB)`);
 
-  const flags = runtimePermissionFlags();
+  const flags = runtimeFlags();
   const denort = findDenort(Deno.env.toObject(), Deno.version.deno);
   if (!denort.found) {
     console.log(`build: skipped dist/speaker (deno compile): ${denort.reason}`);

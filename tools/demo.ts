@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { runtimePermissionFlags } from "./permissions.ts";
+import { runtimeFlags } from "./permissions.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const EXPECTED = 9;
@@ -127,7 +127,7 @@ async function main(): Promise<number> {
   await Deno.copyFile(`${root}manifests/examples/objects.yaml`, objects);
   const bgpPort = freePort();
   const adminPort = freePort();
-  const speakerFlags = runtimePermissionFlags({ extraReadPaths: [work] });
+  const speakerFlags = runtimeFlags({ extraReadPaths: [work] });
   let router: Child | undefined;
   let speaker: Child | undefined;
   try {

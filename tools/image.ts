@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { runtimePermissionFlags } from "./permissions.ts";
+import { runtimeFlags } from "./permissions.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const dist = `${root}dist`;
@@ -29,7 +29,7 @@ export function entrypoint(): string[] {
     "--no-config",
     "--no-lock",
     "--no-remote",
-    ...runtimePermissionFlags(),
+    ...runtimeFlags(),
     "/app/speaker.js",
   ];
 }

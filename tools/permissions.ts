@@ -1,5 +1,5 @@
 /**
- * The speaker's runtime permission flags, read from the `speaker` task in deno.json so that they are
+ * The speaker's runtime flags (permissions and V8 settings), read from the `speaker` task in deno.json so that they are
  * listed in exactly one place (the task, the build, the image and the demo all use it).
  *
  * Why each is needed: `--allow-net` for BGP, BFD, the admin server and the API server; `--allow-ffi` for
@@ -13,7 +13,7 @@
 
 const configUrl = new URL("../deno.json", import.meta.url);
 
-/** Options of {@linkcode runtimePermissionFlags}. */
+/** Options of {@linkcode runtimeFlags}. */
 export interface PermissionOptions {
   /** Paths added to `--allow-read` (e.g. the demo's objects file). */
   readonly extraReadPaths?: readonly string[];
@@ -21,19 +21,25 @@ export interface PermissionOptions {
   readonly configText?: string;
 }
 
-/** The `--allow-*` flags of the `speaker` task, in order, with `extraReadPaths` merged into `--allow-read`. */
-export function runtimePermissionFlags(options: PermissionOptions = {}): string[] {
+/**
+ * The runtime flags of the `speaker` task, in order: its `--allow-*` permissions (with `extraReadPaths`
+ * merged into `--allow-read`) and its `--v8-flags` (a small young generation keeps RSS low at 100,000
+ * objects).
+ */
+export function runtimeFlags(options: PermissionOptions = {}): string[] {
   const config = JSON.parse(options.configText ?? Deno.readTextFileSync(configUrl)) as {
     tasks?: Record<string, string>;
   };
   const task = config.tasks?.speaker;
   if (!task) throw new Error("deno.json has no 'speaker' task");
-  const flags = task.split(/\s+/).filter((word) => word.startsWith("--allow-"));
+  const flags = task.split(/\s+/).filter((word) =>
+    word.startsWith("--allow-") || word.startsWith("--v8-flags=")
+  );
   const extra = options.extraReadPaths ?? [];
   if (extra.length === 0) return flags;
   return flags.map((flag) => flag.startsWith("--allow-read=") ? `${flag},${extra.join(",")}` : flag);
 }
 
 if (import.meta.main) {
-  console.log(runtimePermissionFlags().join(" "));
+  console.log(runtimeFlags().join(" "));
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# build-apiserver.sh: builds a real kube-apiserver from the k8s.io/kubernetes Go module for the
-# Kubernetes tests, and caches it outside the repository so later runs reuse it in well under a second.
+# build-apiserver.sh: builds a real kube-apiserver (and a kubectl of the same version) from the
+# k8s.io/kubernetes Go module for the Kubernetes tests, and caches both outside the repository so later
+# runs reuse them in well under a second.
 #
 # Why a build: no kube-apiserver exists in Debian or on npm and there is no container engine here, but
 # Go and the Go module proxy are available. k8s.io/kubernetes cannot be required as-is, because its
@@ -12,7 +13,7 @@
 #   --check               never build: print the path if cached, else exit 2 saying how to build
 #   SPEAKER_KUBE_VERSION  Kubernetes version to build (default 1.36.3)
 #   SPEAKER_KUBE_CACHE    cache root (default /var/cache/speaker-kube); the binary lands in
-#                         $SPEAKER_KUBE_CACHE/v<version>/kube-apiserver
+#                         $SPEAKER_KUBE_CACHE/v<version>/kube-apiserver, kubectl next to it
 #   GO                    the Go toolchain (default /usr/local/go/bin/go, then go on PATH)
 #
 # A cold build took 7 minutes on 2 shared cores (10 s of module download, 400 s of compile, about 2 GB of
@@ -24,6 +25,7 @@ version="${version#v}"
 cache_root="${SPEAKER_KUBE_CACHE:-/var/cache/speaker-kube}"
 dir="$cache_root/v$version"
 bin="$dir/kube-apiserver"
+kubectl_bin="$dir/kubectl"
 mode="${1:-build}"
 case "$mode" in
   build | --print-path | --check) ;;
@@ -37,8 +39,10 @@ say() {
   if [ "$mode" = build ]; then echo "build-apiserver: $*"; else echo "build-apiserver: $*" >&2; fi
 }
 
-if [ -x "$bin" ] && "$bin" --version >/dev/null 2>&1; then
-  [ "$mode" = --check ] || say "cached $("$bin" --version) at $bin"
+built() { [ -x "$bin" ] && [ -x "$kubectl_bin" ] && "$bin" --version >/dev/null 2>&1; }
+
+if built; then
+  [ "$mode" = --check ] || say "cached $("$bin" --version) at $bin (and kubectl)"
   [ "$mode" = build ] || echo "$bin"
   exit 0
 fi
@@ -98,19 +102,31 @@ $replaces
 EOF
 say "wrote $dir/src/go.mod ($(printf '%s\n' "$replaces" | wc -l) staging replaces)"
 
-say "resolving dependencies (go get k8s.io/kubernetes/cmd/kube-apiserver@v$version)"
-"$go_bin" get "k8s.io/kubernetes/cmd/kube-apiserver@v$version"
-
 ldflags="-s -w"
 for kv in "gitVersion=v$version" "gitMajor=${version%%.*}" "gitMinor=${minor%%.*}" "gitTreeState=clean" \
   "buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"; do
   ldflags="$ldflags -X k8s.io/component-base/version.$kv -X k8s.io/client-go/pkg/version.$kv"
 done
 
-start=$(date +%s)
-say "compiling (go build -trimpath, CGO_ENABLED=0, GOFLAGS=$GOFLAGS)"
-"$go_bin" build -trimpath -ldflags="$ldflags" -o "$bin.tmp" k8s.io/kubernetes/cmd/kube-apiserver
-mv -f "$bin.tmp" "$bin"
-say "built $("$bin" --version) at $bin in $(($(date +%s) - start)) s of compile"
+# Builds one command of k8s.io/kubernetes into the cache unless it is there already.
+build_command() {
+  local command=$1 out=$2 start
+  if [ -x "$out" ]; then
+    say "$command is cached at $out"
+    return
+  fi
+  say "resolving dependencies (go get k8s.io/kubernetes/cmd/$command@v$version)"
+  "$go_bin" get "k8s.io/kubernetes/cmd/$command@v$version"
+  start=$(date +%s)
+  say "compiling $command (go build -trimpath, CGO_ENABLED=0, GOFLAGS=$GOFLAGS)"
+  "$go_bin" build -trimpath -ldflags="$ldflags" -o "$out.tmp" "k8s.io/kubernetes/cmd/$command"
+  mv -f "$out.tmp" "$out"
+  say "built $command at $out in $(($(date +%s) - start)) s of compile"
+}
+
+# kubectl of the same version, so the tests never depend on the skew of whatever kubectl a machine has.
+build_command kube-apiserver "$bin"
+build_command kubectl "$kubectl_bin"
+say "ready: $("$bin" --version) at $bin"
 [ "$mode" = build ] || echo "$bin"
 exit 0
