@@ -48,7 +48,7 @@ export class ApiServerMissingError extends Error {
   /** Creates the error with the build script's own explanation. */
   constructor(detail: string) {
     super(
-      `kube-apiserver is not built yet: run tools/kube/build-apiserver.sh (about 7 minutes on 2 cores, needs ` +
+      `kube-apiserver is not built yet: run tools/kube/build-apiserver.sh (about 9 minutes on 2 cores, needs ` +
         `Go >= 1.26 at /usr/local/go and the Go module proxy; the binary is cached under ` +
         `/var/cache/speaker-kube, or $SPEAKER_KUBE_CACHE). ${detail}`.trim(),
     );
@@ -68,6 +68,14 @@ export async function findApiServerBinary(): Promise<string> {
   const decoder = new TextDecoder();
   if (!out.success) throw new ApiServerMissingError(decoder.decode(out.stderr));
   return decoder.decode(out.stdout).trim();
+}
+
+/**
+ * The kubectl the tests run: $KUBECTL, else the one build-apiserver.sh builds next to kube-apiserver (same
+ * version, so no client/server skew).
+ */
+export function kubectlBinary(apiserverBinary: string): string {
+  return Deno.env.get("KUBECTL") ?? apiserverBinary.replace(/kube-apiserver$/, "kubectl");
 }
 
 /** Finds etcd: $SPEAKER_ETCD, else /usr/bin/etcd from Debian's etcd-server. */
@@ -90,12 +98,22 @@ function freePort(): number {
 }
 
 async function run(cmd: string, args: string[], stdin?: string): Promise<string> {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(cmd, {
+      args,
+      stdin: stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(
+        `${cmd} is missing: tools/kube/build-apiserver.sh builds kubectl; openssl comes from apt`,
+      );
+    }
+    throw error;
+  }
   if (stdin !== undefined) {
     const writer = child.stdin.getWriter();
     await writer.write(new TextEncoder().encode(stdin));
@@ -197,6 +215,7 @@ export class TestApiServer implements AsyncDisposable {
   readonly etcdUrl: string;
 
   #apiserverBin: string;
+  #kubectlBin: string;
   #apiserverArgs: string[];
   #apiserver: LoggedProcess | undefined;
   #etcd: LoggedProcess;
@@ -225,6 +244,7 @@ export class TestApiServer implements AsyncDisposable {
     this.kubeconfigPath = init.kubeconfigPath;
     this.etcdUrl = init.etcdUrl;
     this.#apiserverBin = init.apiserverBin;
+    this.#kubectlBin = kubectlBinary(init.apiserverBin);
     this.#apiserverArgs = init.apiserverArgs;
     this.#etcd = init.etcd;
     this.#readyTimeoutMs = init.readyTimeoutMs;
@@ -364,20 +384,14 @@ export class TestApiServer implements AsyncDisposable {
     return fetch(`${this.url}${path}`, { ...init, headers, client: this.#http });
   }
 
-  /** Runs kubectl (/usr/bin/kubectl, or $KUBECTL) as the admin and returns its stdout; throws on failure. */
+  /** Runs kubectl (see {@linkcode kubectlBinary}) as the admin and returns its stdout; throws on failure. */
   kubectl(...args: string[]): Promise<string> {
-    return run(Deno.env.get("KUBECTL") ?? "kubectl", ["--kubeconfig", this.kubeconfigPath, ...args]);
+    return run(this.#kubectlBin, ["--kubeconfig", this.kubeconfigPath, ...args]);
   }
 
   /** Applies YAML or JSON manifests given as text (`kubectl apply -f -`). */
   apply(manifest: string): Promise<string> {
-    return run(Deno.env.get("KUBECTL") ?? "kubectl", [
-      "--kubeconfig",
-      this.kubeconfigPath,
-      "apply",
-      "-f",
-      "-",
-    ], manifest);
+    return run(this.#kubectlBin, ["--kubeconfig", this.kubeconfigPath, "apply", "-f", "-"], manifest);
   }
 
   /**
