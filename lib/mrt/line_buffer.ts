@@ -5,6 +5,9 @@
  * @module
  */
 
+/** Up to this many bytes a copy loop beats a native `set` call. */
+const COPY_LOOP_MAX = 32;
+
 const DIGITS: readonly Uint8Array[] = Array.from(
   { length: 256 },
   (_, i) => new TextEncoder().encode(String(i)),
@@ -26,6 +29,7 @@ export class LineBuffer {
   #buf: Uint8Array;
   #pos = 0;
   #flush: ((bytes: Uint8Array) => void) | undefined;
+  #viewCache: Uint8Array = new Uint8Array(0);
 
   /**
    * @param flush receives the filled part when the buffer is full; without it the buffer grows instead
@@ -91,8 +95,13 @@ export class LineBuffer {
     if (this.#pos + need > this.#buf.length) this.#room(need);
     const buf = this.#buf;
     let pos = this.#pos;
-    const from = head.#buf;
-    for (let i = 0; i < h; i++) buf[pos++] = from[i];
+    if (h > COPY_LOOP_MAX) {
+      buf.set(head.#whole(), pos);
+      pos += h;
+    } else {
+      const from = head.#buf;
+      for (let i = 0; i < h; i++) buf[pos++] = from[i];
+    }
     const nb = length > 32 ? 4 : (length + 7) >> 3;
     for (let k = 0; k < 4; k++) {
       if (k) buf[pos++] = 46;
@@ -114,17 +123,34 @@ export class LineBuffer {
       this.uint(pathId);
       pos = this.#pos;
     }
-    const rest = tail.#buf;
-    for (let i = 0; i < t; i++) buf[pos++] = rest[i];
+    if (t > COPY_LOOP_MAX) {
+      buf.set(tail.#whole(), pos);
+      pos += t;
+    } else {
+      const rest = tail.#buf;
+      for (let i = 0; i < t; i++) buf[pos++] = rest[i];
+    }
     this.#pos = pos;
+  }
+
+  /** A view of the buffered bytes, made once per content length (for `set`, which copies natively). */
+  #whole(): Uint8Array {
+    const v = this.#viewCache;
+    if (v.length === this.#pos && v.buffer === this.#buf.buffer) return v;
+    return this.#viewCache = this.#buf.subarray(0, this.#pos);
   }
 
   /** Appends the bytes buffered in `src` (a scratch buffer holding a pre-rendered part of a line). */
   append(src: LineBuffer): void {
     const n = src.#pos;
     this.#room(n);
-    const from = src.#buf;
     const buf = this.#buf;
+    if (n > COPY_LOOP_MAX) {
+      buf.set(src.#whole(), this.#pos);
+      this.#pos += n;
+      return;
+    }
+    const from = src.#buf;
     let pos = this.#pos;
     for (let i = 0; i < n; i++) buf[pos++] = from[i];
     this.#pos = pos;
@@ -150,15 +176,30 @@ export class LineBuffer {
       return;
     }
     this.#room(16);
+    const buf = this.#buf;
+    if (value < 0x80000000) {
+      // Integer arithmetic: ASNs, community halves and lengths all fit.
+      let v = value | 0;
+      let digits = 3;
+      for (let t = (v / 1000) | 0; t > 0; t = (t / 10) | 0) digits++;
+      let at = this.#pos + digits;
+      this.#pos = at;
+      do {
+        const q = (v / 10) | 0;
+        buf[--at] = 48 + v - q * 10;
+        v = q;
+      } while (v > 0);
+      return;
+    }
     let digits = 1;
     for (let v = value; v >= 10; v = Math.floor(v / 10)) digits++;
-    const buf = this.#buf;
     let at = this.#pos + digits;
     this.#pos = at;
     do {
-      const q = Math.floor(value / 10);
-      buf[--at] = 48 + value - q * 10;
-      value = q;
+      // % is exact on doubles, where value - 10 * floor(value / 10) can round near 2^53.
+      const r = value % 10;
+      buf[--at] = 48 + r;
+      value = (value - r) / 10;
     } while (value > 0);
   }
 
