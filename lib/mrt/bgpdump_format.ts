@@ -231,7 +231,7 @@ export class BgpdumpTextSink implements RouteSink {
     const out = this.#out;
     const addr = prefixAddress(p, p.afi === 1 ? this.#v4 : this.#v6);
     if (p.afi === 1) out.ipv4(addr);
-    else out.ascii(ipv6ToString(addr));
+    else out.ipv6(addr);
     out.byte(SLASH);
     out.uint(p.length);
     if (pathId !== undefined) {

@@ -8,6 +8,9 @@
 /** Up to this many bytes a copy loop beats a native `set` call. */
 const COPY_LOOP_MAX = 32;
 
+/** ASCII codes of the lower-case hex digits. */
+const HEX = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
+
 const DIGITS: readonly Uint8Array[] = Array.from(
   { length: 256 },
   (_, i) => new TextEncoder().encode(String(i)),
@@ -138,6 +141,63 @@ export class LineBuffer {
     const v = this.#viewCache;
     if (v.length === this.#pos && v.buffer === this.#buf.buffer) return v;
     return this.#viewCache = this.#buf.subarray(0, this.#pos);
+  }
+
+  /**
+   * Writes the 16 bytes at `offset` of `addr` as IPv6 text, exactly as `ipv6ToString` of lib/wire/address.ts
+   * does (RFC 5952: lower case, no leading zeros, the first longest run of two or more zero groups as "::";
+   * IPv4-mapped and IPv4-compatible addresses end in a dotted quad), without building a string.
+   */
+  ipv6(addr: Uint8Array, offset = 0): void {
+    this.#room(46);
+    let bestStart = -1;
+    let bestLen = 0;
+    for (let i = 0; i < 8;) {
+      if (addr[offset + 2 * i] !== 0 || addr[offset + 2 * i + 1] !== 0) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < 8 && addr[offset + 2 * j] === 0 && addr[offset + 2 * j + 1] === 0) j++;
+      if (j - i > bestLen) {
+        bestStart = i;
+        bestLen = j - i;
+      }
+      i = j;
+    }
+    if (bestLen < 2) bestStart = -1;
+    const buf = this.#buf;
+    let pos = this.#pos;
+    if (
+      bestStart === 0 &&
+      (bestLen === 6 || (bestLen === 5 && addr[offset + 10] === 0xff && addr[offset + 11] === 0xff))
+    ) {
+      buf[pos++] = 58;
+      buf[pos++] = 58;
+      if (bestLen === 5) {
+        for (let k = 0; k < 4; k++) buf[pos++] = 102; // "ffff"
+        buf[pos++] = 58;
+      }
+      this.#pos = pos;
+      this.ipv4(addr, offset + 12);
+      return;
+    }
+    for (let i = 0; i < 8; i++) {
+      if (i === bestStart) {
+        buf[pos++] = 58;
+        buf[pos++] = 58;
+        i += bestLen - 1;
+        continue;
+      }
+      if (i > 0 && buf[pos - 1] !== 58) buf[pos++] = 58;
+      const hi = addr[offset + 2 * i];
+      const lo = addr[offset + 2 * i + 1];
+      if (hi >= 0x10) buf[pos++] = HEX[hi >> 4];
+      if (hi > 0) buf[pos++] = HEX[hi & 15];
+      if (hi > 0 || lo >= 0x10) buf[pos++] = HEX[lo >> 4];
+      buf[pos++] = HEX[lo & 15];
+    }
+    this.#pos = pos;
   }
 
   /** Appends the bytes buffered in `src` (a scratch buffer holding a pre-rendered part of a line). */

@@ -1,5 +1,6 @@
 import { strictEqual } from "node:assert/strict";
 import { LineBuffer } from "../../lib/mrt/line_buffer.ts";
+import { ipv6ToString } from "../../lib/wire/address.ts";
 
 function written(write: (out: LineBuffer) => void, size = 8): string {
   let text = "";
@@ -61,4 +62,30 @@ Deno.test("LineBuffer grows instead of flushing when it has no flush callback", 
   strictEqual(new TextDecoder().decode(scratch.view()), "a long line that does not fit123456");
   scratch.reset();
   strictEqual(scratch.view().length, 0);
+});
+
+Deno.test("LineBuffer.ipv6() writes exactly what ipv6ToString() returns", () => {
+  // Addresses built from random groups, many of them zero, so every run length and position occurs.
+  let seed = 5952;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  const cases: Uint8Array[] = [
+    new Uint8Array(16),
+    new Uint8Array([...new Array(15).fill(0), 1]),
+    new Uint8Array([...new Array(10).fill(0), 0xff, 0xff, 192, 0, 2, 1]),
+    new Uint8Array([...new Array(12).fill(0), 192, 0, 2, 1]),
+    new Uint8Array([...new Array(10).fill(0), 0xff, 0xfe, 192, 0, 2, 1]),
+  ];
+  for (let n = 0; n < 2000; n++) {
+    const a = new Uint8Array(16);
+    for (let g = 0; g < 8; g++) {
+      const kind = random();
+      const v = kind < 0.5 ? 0 : kind < 0.7 ? Math.floor(random() * 16) : Math.floor(random() * 65536);
+      a[2 * g] = v >> 8;
+      a[2 * g + 1] = v & 255;
+    }
+    cases.push(a);
+  }
+  for (const a of cases) {
+    strictEqual(written((out) => out.ipv6(a), 16), ipv6ToString(a), [...a].join(","));
+  }
 });
