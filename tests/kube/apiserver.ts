@@ -514,41 +514,22 @@ async function waitFor(
 /** Writes a CA, a serving certificate for 127.0.0.1/localhost and the ServiceAccount signing key pair. */
 async function writeCredentials(dir: string): Promise<void> {
   await Deno.mkdir(`${dir}/certs`, { recursive: true });
-  const days = "2";
+  // P-256 keys: quick to generate, and accepted by kube-apiserver for serving and for ServiceAccount tokens.
+  const newKey = (
+    file: string,
+  ) => ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", file];
+  const valid = ["-days", "2"];
   await run("openssl", [
     "req",
     "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    `${dir}/ca.key`,
-    "-out",
-    `${dir}/ca.crt`,
-    "-days",
-    days,
-    "-subj",
-    "/CN=speaker-test-ca",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
+    ...newKey(`${dir}/ca.key`),
+    ...["-out", `${dir}/ca.crt`, ...valid, "-subj", "/CN=speaker-test-ca"],
+    ...["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
   ]);
   await run("openssl", [
     "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    `${dir}/serving.key`,
-    "-out",
-    `${dir}/serving.csr`,
-    "-subj",
-    "/CN=kube-apiserver",
+    ...newKey(`${dir}/serving.key`),
+    ...["-out", `${dir}/serving.csr`, "-subj", "/CN=kube-apiserver"],
   ]);
   await Deno.writeTextFile(
     `${dir}/serving.ext`,
@@ -561,21 +542,8 @@ async function writeCredentials(dir: string): Promise<void> {
     ].join("\n"),
   );
   await run("openssl", [
-    "x509",
-    "-req",
-    "-in",
-    `${dir}/serving.csr`,
-    "-CA",
-    `${dir}/ca.crt`,
-    "-CAkey",
-    `${dir}/ca.key`,
-    "-CAcreateserial",
-    "-out",
-    `${dir}/serving.crt`,
-    "-days",
-    days,
-    "-extfile",
-    `${dir}/serving.ext`,
+    ...["x509", "-req", "-in", `${dir}/serving.csr`, "-CA", `${dir}/ca.crt`, "-CAkey", `${dir}/ca.key`],
+    ...["-CAcreateserial", "-out", `${dir}/serving.crt`, ...valid, "-extfile", `${dir}/serving.ext`],
   ]);
   await run("openssl", [
     "genpkey",
