@@ -345,6 +345,11 @@ export class TestApiServer implements AsyncDisposable {
           ...KUBE_OVN_CRDS.map((crd) => `crd/${crd}`),
         );
         await server.kubectl("apply", "-f", rbacManifest);
+        await server.waitForPermission("system:serviceaccount:kube-system:kube-ovn-speaker", {
+          verb: "watch",
+          group: "kubeovn.io",
+          resource: "subnets",
+        });
       }
       return server;
     } catch (error) {
@@ -419,6 +424,36 @@ export class TestApiServer implements AsyncDisposable {
       );
     }
     return body.status.token;
+  }
+
+  /**
+   * Waits until the authorizer allows `user` the access (RBAC objects reach it through a watch, a moment
+   * after they are written), so that a test's first request is not refused by a stale cache.
+   */
+  async waitForPermission(
+    user: string,
+    access: { verb: string; group: string; resource: string },
+    timeoutMs = 10_000,
+  ): Promise<void> {
+    const review = JSON.stringify({
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SubjectAccessReview",
+      spec: { user, resourceAttributes: access },
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const res = await this.fetch("/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: review,
+      });
+      const body = await res.json() as { status?: { allowed?: boolean } };
+      if (body.status?.allowed) return;
+      if (Date.now() > deadline) {
+        throw new Error(`${user} is still not allowed ${JSON.stringify(access)} after ${timeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Writes a kubeconfig that authenticates with `token` and returns its path. */

@@ -167,6 +167,13 @@ async function limitedClient(api: TestApiServer, missing: { resource: ResourceTy
       },
     ],
   }));
+  // The verb kept on the same resource: once allowed, the role and its binding have reached the authorizer.
+  const kept = missing.verb === "list" ? "watch" : "list";
+  await api.waitForPermission("system:serviceaccount:default:limited", {
+    verb: kept,
+    group: missing.resource.group,
+    resource: missing.resource.plural,
+  });
   const token = await api.createServiceAccountToken("default", "limited");
   return await KubeClient.load({ kubeconfig: await api.writeKubeconfig("limited", token) });
 }
