@@ -116,7 +116,12 @@ function printedAggregator(attrs: PathAttributes): { asn: number; address: strin
  */
 export interface LineHead {
   readonly type: string;
+  /** The time field as printed: seconds, or "seconds.micro" for BGP4MP_ET. */
   readonly time: string;
+  /** Seconds since the Unix epoch (RFC 6396 §2). */
+  readonly timestamp: number;
+  /** The microseconds of BGP4MP_ET records (RFC 6396 §3). */
+  readonly microseconds?: number;
   readonly entry: "A" | "B" | "W" | "STATE";
   readonly peer: string;
   readonly peerAs: number;
@@ -333,32 +338,29 @@ function renderCommunities(out: LineBuffer, list: readonly number[]): void {
   }
 }
 
+/** The fields every JSON line starts with. `microseconds` is present for BGP4MP_ET records only. */
+export interface JsonHead<E extends LineHead["entry"] = LineHead["entry"]> {
+  type: string;
+  timestamp: number;
+  microseconds?: number;
+  entry: E;
+  peer: string;
+  peerAs: number;
+}
+
+/** The head fields in the order of the `-m` line. */
+function jsonHead<E extends LineHead["entry"]>(head: LineHead, entry: E): JsonHead<E> {
+  const { type, timestamp, microseconds, peer, peerAs } = head;
+  return microseconds === undefined
+    ? { type, timestamp, entry, peer, peerAs }
+    : { type, timestamp, microseconds, entry, peer, peerAs };
+}
+
 /** One route line as a typed JSON object (the fields of the `-m` line, named). */
 export type RouteJson =
-  | {
-    type: string;
-    timestamp: string;
-    entry: "STATE";
-    peer: string;
-    peerAs: number;
-    oldState: number;
-    newState: number;
-  }
-  | {
-    type: string;
-    timestamp: string;
-    entry: "W";
-    peer: string;
-    peerAs: number;
-    prefix: string;
-    pathId?: number;
-  }
-  | {
-    type: string;
-    timestamp: string;
-    entry: "A" | "B";
-    peer: string;
-    peerAs: number;
+  | JsonHead<"STATE"> & { oldState: number; newState: number }
+  | JsonHead<"W"> & { prefix: string; pathId?: number }
+  | JsonHead<"A" | "B"> & {
     prefix: string;
     pathId?: number;
     asPath: string;
@@ -385,17 +387,15 @@ export class JsonLinesSink implements RouteSink {
   }
 
   state(head: LineHead, oldState: number, newState: number): void {
-    const { type, time, peer, peerAs } = head;
-    this.#line({ type, timestamp: time, entry: "STATE", peer, peerAs, oldState, newState });
+    this.#line({ ...jsonHead(head, "STATE"), oldState, newState });
   }
 
   withdraw(head: LineHead, prefix: PrefixView, pathId?: number): void {
-    const { type, time, peer, peerAs } = head;
-    const text = prefixText(prefix);
+    const prefixField = prefixText(prefix);
     this.#line(
       pathId === undefined
-        ? { type, timestamp: time, entry: "W", peer, peerAs, prefix: text }
-        : { type, timestamp: time, entry: "W", peer, peerAs, prefix: text, pathId },
+        ? { ...jsonHead(head, "W"), prefix: prefixField }
+        : { ...jsonHead(head, "W"), prefix: prefixField, pathId },
     );
   }
 
@@ -403,11 +403,7 @@ export class JsonLinesSink implements RouteSink {
     const a = f.attributes;
     const aggregator = printedAggregator(a);
     this.#line({
-      type: head.type,
-      timestamp: head.time,
-      entry: head.entry === "B" ? "B" : "A",
-      peer: head.peer,
-      peerAs: head.peerAs,
+      ...jsonHead(head, head.entry === "B" ? "B" : "A"),
       prefix: prefixText(prefix),
       ...(pathId === undefined ? {} : { pathId }),
       asPath: a.asPath ? asPathText(a.asPath) : "",

@@ -103,6 +103,9 @@ export class BgpdumpRouteLister {
   #lastTimestamp = -1;
   #lastMicroseconds = -1;
   #lastTime = "";
+  #record: MrtRecord | undefined;
+  /** The time field of the current record. */
+  #time = "";
   /** One prefix view, refilled for every printed prefix. */
   #view: PrefixView = { afi: 1, length: 0, bytes: new Uint8Array(0), offset: 0 };
 
@@ -114,38 +117,37 @@ export class BgpdumpRouteLister {
   /** Lists the routes of one record. Never throws for any record content. */
   add(record: MrtRecord): void {
     this.#offset = record.offset;
+    this.#record = record;
     const body = decodeMrtBody(record);
-    const time = this.#timeText(record);
+    this.#time = this.#timeText(record);
     switch (body.kind) {
       case "bgp4mp-state":
         this.#sink.state(
-          {
-            type: record.type === MrtType.BGP4MP_ET ? "BGP4MP_ET" : "BGP4MP",
-            time,
-            entry: "STATE",
-            peer: body.peerIp,
-            peerAs: body.peerAs,
-          },
+          this.#head(
+            record.type === MrtType.BGP4MP_ET ? "BGP4MP_ET" : "BGP4MP",
+            "STATE",
+            body.peerIp,
+            body.peerAs,
+          ),
           body.oldState,
           body.newState,
         );
         return;
       case "bgp4mp-message":
-        this.#message(record, body, time);
+        this.#message(record, body);
         return;
       case "peer-index-table":
         this.#peers = body.peers;
         return;
       case "rib":
-        this.#rib(body, time);
+        this.#rib(body);
         return;
       case "table-dump":
-        this.#tableDump(body, time);
+        this.#tableDump(body);
         return;
       case "legacy-update":
         this.#update(
           "BGP",
-          time,
           body.peerIp,
           body.peerAs,
           body.update,
@@ -158,7 +160,7 @@ export class BgpdumpRouteLister {
         return;
       case "legacy-state":
         this.#sink.state(
-          { type: "BGP", time, entry: "STATE", peer: body.peerIp, peerAs: body.peerAs },
+          this.#head("BGP", "STATE", body.peerIp, body.peerAs),
           body.oldState,
           body.newState,
         );
@@ -183,11 +185,19 @@ export class BgpdumpRouteLister {
     return this.#lastTime;
   }
 
+  /** The head of a line of the current record. */
+  #head(type: string, entry: LineHead["entry"], peer: string, peerAs: number): LineHead {
+    const r = this.#record!;
+    return r.type === MrtType.BGP4MP_ET
+      ? { type, time: this.#time, timestamp: r.timestamp, microseconds: r.microseconds, entry, peer, peerAs }
+      : { type, time: this.#time, timestamp: r.timestamp, entry, peer, peerAs };
+  }
+
   #warning(reason: string): void {
     this.#warn({ offset: this.#offset, reason });
   }
 
-  #message(record: MrtRecord, m: Bgp4mpMessage, time: string): void {
+  #message(record: MrtRecord, m: Bgp4mpMessage): void {
     const msg = m.message;
     if (msg.length < BGP_HEADER_LENGTH) {
       this.#warning(`BGP message of ${msg.length} bytes is shorter than its header`);
@@ -206,13 +216,12 @@ export class BgpdumpRouteLister {
     let type = record.type === MrtType.BGP4MP_ET ? "BGP4MP_ET" : "BGP4MP";
     if (m.local) type += "_LOCAL";
     if (m.addPath) type += "_AP";
-    this.#update(type, time, m.peerIp, m.peerAs, msg, BGP_HEADER_LENGTH, end, m.as4, m.addPath, false);
+    this.#update(type, m.peerIp, m.peerAs, msg, BGP_HEADER_LENGTH, end, m.as4, m.addPath, false);
   }
 
   /** Lists the routes of the UPDATE body `u[start..n)` (RFC 4271 §4.3), from Withdrawn Routes Length on. */
   #update(
     type: string,
-    time: string,
     peer: string,
     peerAs: number,
     u: Uint8Array,
@@ -235,13 +244,13 @@ export class BgpdumpRouteLister {
     const sink = this.#sink;
     let withdrawHead: LineHead | undefined;
     if (withdrawnEnd > withdrawnStart) {
-      withdrawHead = { type, time, entry: "W", peer, peerAs };
+      withdrawHead = this.#head(type, "W", peer, peerAs);
       this.#classic(withdrawHead, u, withdrawnStart, withdrawnEnd, addPath, undefined);
     }
     const attrs = this.#attributes(u, attrStart, attrEnd, contextFor(fourOctetAs, addPath), false);
     const unreach = attrs.mpUnreach;
     if (!classicOnly && unreach && listedFamily(unreach.afi, unreach.safi) && unreach.withdrawn.length > 0) {
-      withdrawHead ??= { type, time, entry: "W", peer, peerAs };
+      withdrawHead ??= this.#head(type, "W", peer, peerAs);
       const list = unreach.withdrawn;
       for (let k = 0; k < list.length; k++) {
         sink.withdraw(withdrawHead, this.#viewOf(list[k]), addPath ? list[k].pathId : undefined);
@@ -249,12 +258,12 @@ export class BgpdumpRouteLister {
     }
     let announceHead: LineHead | undefined;
     if (n > attrEnd) {
-      announceHead = { type, time, entry: "A", peer, peerAs };
+      announceHead = this.#head(type, "A", peer, peerAs);
       this.#classic(announceHead, u, attrEnd, n, addPath, routeFields(attrs));
     }
     const reach = attrs.mpReach;
     if (!classicOnly && reach && listedFamily(reach.afi, reach.safi) && reach.nlri.length > 0) {
-      announceHead ??= { type, time, entry: "A", peer, peerAs };
+      announceHead ??= this.#head(type, "A", peer, peerAs);
       // bgpdump prints LOCAL_PREF and MED of IPv4 routes from MP_REACH_NLRI with a signed %d.
       const fields = routeFields(attrs, reach.nextHops[0], reach.afi === 1);
       const list = reach.nlri;
@@ -329,7 +338,7 @@ export class BgpdumpRouteLister {
     return attributes;
   }
 
-  #rib(r: RibRecord, time: string): void {
+  #rib(r: RibRecord): void {
     const peers = this.#peers;
     if (!peers) {
       this.#warning("RIB record before any PEER_INDEX_TABLE");
@@ -346,15 +355,15 @@ export class BgpdumpRouteLister {
         continue;
       }
       const attrs = this.#attributes(e.attributes, 0, e.attributes.length, ctx, true);
-      const head: LineHead = { type, time, entry: "B", peer: peer.ip, peerAs: peer.asn };
+      const head = this.#head(type, "B", peer.ip, peer.asn);
       this.#sink.route(head, prefix, e.pathId, routeFields(attrs, ribNextHop(attrs)));
     }
   }
 
-  #tableDump(t: TableDumpRoute, time: string): void {
+  #tableDump(t: TableDumpRoute): void {
     const attrs = this.#attributes(t.attributes, 0, t.attributes.length, contextFor(false, false), false);
     const prefix: PrefixView = { afi: t.afi, length: t.prefixLength, bytes: t.prefix, offset: 0 };
-    const head: LineHead = { type: "TABLE_DUMP", time, entry: "B", peer: t.peerIp, peerAs: t.peerAs };
+    const head = this.#head("TABLE_DUMP", "B", t.peerIp, t.peerAs);
     this.#sink.route(head, prefix, undefined, routeFields(attrs, ribNextHop(attrs)));
   }
 }

@@ -33,13 +33,12 @@ const head = (
   entry: LineHead["entry"],
   peer: string,
   peerAs: number,
-): LineHead => ({
-  type,
-  time,
-  entry,
-  peer,
-  peerAs,
-});
+): LineHead => {
+  // "1000.000042" is a BGP4MP_ET time: seconds and microseconds.
+  const [seconds, micro] = time.split(".");
+  const base = { type, time, timestamp: Number(seconds), entry, peer, peerAs };
+  return micro === undefined ? base : { ...base, microseconds: Number(micro) };
+};
 const v4 = (bytes: number[], length: number): PrefixView => ({
   afi: 1,
   length,
@@ -131,12 +130,12 @@ Deno.test("JsonLinesSink writes the same fields as typed JSON", () => {
   const out = render((o) => new JsonLinesSink(o), (sink) => {
     sink.route(head("BGP4MP", "1000", "A", "192.0.2.1", 64496), v4([203, 0, 113], 24), 9, routeFields(attrs));
     sink.withdraw(head("BGP4MP", "1000", "W", "192.0.2.1", 64496), v4([203, 0, 113], 24));
-    sink.state(head("BGP4MP", "1000", "STATE", "192.0.2.1", 64496), 1, 2);
+    sink.state(head("BGP4MP_ET", "1000.000042", "STATE", "192.0.2.1", 64496), 1, 2);
   });
   deepStrictEqual(out.trim().split("\n").map((l) => JSON.parse(l)), [
     {
       type: "BGP4MP",
-      timestamp: "1000",
+      timestamp: 1000,
       entry: "A",
       peer: "192.0.2.1",
       peerAs: 64496,
@@ -153,15 +152,16 @@ Deno.test("JsonLinesSink writes the same fields as typed JSON", () => {
     },
     {
       type: "BGP4MP",
-      timestamp: "1000",
+      timestamp: 1000,
       entry: "W",
       peer: "192.0.2.1",
       peerAs: 64496,
       prefix: "203.0.113.0/24",
     },
     {
-      type: "BGP4MP",
-      timestamp: "1000",
+      type: "BGP4MP_ET",
+      timestamp: 1000,
+      microseconds: 42,
       entry: "STATE",
       peer: "192.0.2.1",
       peerAs: 64496,

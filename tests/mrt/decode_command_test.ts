@@ -102,7 +102,17 @@ Deno.test("speaker decode --json prints one JSON object per bgpdump line", async
     const o = objects[i];
     const ap = o.pathId === undefined ? 0 : 1;
     deepStrictEqual(
-      [o.type, o.timestamp, o.entry, o.peer, String(o.peerAs), o.prefix, o.asPath, o.origin, o.nextHop],
+      [
+        o.type,
+        String(o.timestamp),
+        o.entry,
+        o.peer,
+        String(o.peerAs),
+        o.prefix,
+        o.asPath,
+        o.origin,
+        o.nextHop,
+      ],
       [f[0], f[1], f[2], f[3], f[4], f[5], f[6 + ap], f[7 + ap], f[8 + ap]],
     );
     deepStrictEqual([String(o.localPref), String(o.med), o.communities.join(" ")], [
