@@ -18,7 +18,7 @@
  * @module
  */
 
-/** MRT record types (RFC 6396 §4 and the deprecated types of §B). */
+/** MRT record types (RFC 6396 §4, and the deprecated types of its Appendix B). */
 export const MrtType = {
   /** Deprecated MRTd "BGP" records (RFC 6396 Appendix B.2.1). */
   BGP: 5,
