@@ -10,7 +10,8 @@
  * - Every failure goes back to Idle and restarts after the IdleHoldTimer (§8.1.1 DampPeerOscillations),
  *   whose delay grows exponentially with consecutive failures (with jitter, capped) and resets once a
  *   session stayed Established for `stablePeriodMs`.
- * - The first connection attempt after ManualStart happens at once.
+ * - The first connection attempt after ManualStart happens at once, and so does the first restart after a
+ *   stable session failed; the next ones wait base·2^(n−2) (n consecutive failures).
  * - DelayOpen, AllowAutomaticStop and the optional TCP events 14/15 are not used.
  *
  * @example
@@ -121,7 +122,7 @@ export interface FsmConfig {
   readonly passive: boolean;
   /** ConnectRetryTime: how long one outgoing attempt may take before retrying. Default 5 s. */
   readonly connectRetryMs?: number;
-  /** The first IdleHoldTime after a failure. Default 1 s. */
+  /** The IdleHoldTime after the second consecutive failure (the first restarts at once). Default 1 s. */
   readonly backoffBaseMs?: number;
   /** The largest IdleHoldTime. Default 60 s. */
   readonly backoffMaxMs?: number;
@@ -259,7 +260,10 @@ export function step(s: FsmState, event: FsmEvent, now: number): StepResult {
       now - s.establishedAt >= (cfg.stablePeriodMs ?? DEFAULTS.stablePeriodMs);
     const failures = stable ? 1 : s.failures + 1;
     const [random, seed] = nextRandom(s.seed);
-    actions.push({ type: "armTimer", timer: "idleHold", at: now + backoffDelay(cfg, failures, random) });
+    // The first failure after a stable session restarts at once (a passive speaker is listening again
+    // before the peer retries); repeated failures back off.
+    const delay = failures <= 1 ? 0 : backoffDelay(cfg, failures - 1, random);
+    actions.push({ type: "armTimer", timer: "idleHold", at: now + delay });
     return to("Idle", reason, { failures, seed, establishedAt: undefined, holdTime: 0 });
   };
 

@@ -270,8 +270,8 @@ Deno.test("step() restarts after the idle hold time with a backoff that grows wi
     assert(again.actions.some((a) => a.type === "connect"));
     s = again.state;
   }
-  // base 1 s doubling up to the 8 s cap, each minus at most 25 % jitter.
-  const nominal = [1000, 2000, 4000, 8000, 8000, 8000];
+  // At once after the first failure, then base 1 s doubling up to the 8 s cap, minus at most 25 % jitter.
+  const nominal = [0, 1000, 2000, 4000, 8000, 8000];
   delays.forEach((d, i) => assert(d <= nominal[i] && d >= nominal[i] * 0.75, `delay ${i}: ${d}`));
   assertEquals(s.failures, 6);
 });
