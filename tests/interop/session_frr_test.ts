@@ -168,3 +168,31 @@ Deno.test("a ROUTE-REFRESH from FRR gets the whole table again, framed by BoRR a
     ["203.0.113.0/24", h1.ipv4, [65001]],
   ]);
 });
+
+Deno.test("with graceful restart, SIGTERM closes without NOTIFICATION and FRR keeps our routes stale", async () => {
+  await using topo = await Topology.create({ hosts: 2 });
+  const [h1, h2] = [topo.host(1), topo.host(2)];
+  const frr = await startFrr(topo, {
+    host: h2,
+    asn: 65002,
+    neighbors: [{ address: h1.ipv6, peerAs: 65001, holdTime: 9, gracefulRestart: { restartTime: 60 } }],
+  });
+  const engine = await startEngine(topo, h1, {
+    asn: 65001,
+    routerId: h1.ipv4,
+    holdTime: 9,
+    gracefulRestart: { restartTime: 60 },
+    neighbors: [{ address: h2.ipv6, asn: 65002 }],
+    timing: FAST,
+    desired: ["2001:db8:9::/48"],
+  });
+  await engine.waitEstablished(h2.ipv6);
+  await frr.waitForRoutes("ipv6", (rs) => rs.length === 1 && !rs[0].stale);
+  engine.process.signal("SIGTERM");
+  assertEquals((await engine.process.status).code, 0);
+  const stale = await frr.waitForRoutes("ipv6", (rs) => rs.length === 1 && rs[0].stale);
+  assertEquals(stale.map((r) => [r.prefix, r.nextHop, r.asPath]), [["2001:db8:9::/48", h1.ipv6, [65001]]]);
+  // The session ended by the TCP close alone: no NOTIFICATION was sent.
+  const log = await engine.process.logTail(100_000);
+  assert(log.includes("speaker stopped") && !log.includes("sending NOTIFICATION"), log);
+});
