@@ -62,6 +62,10 @@ export interface SenderOptions {
   readonly inputs: BenchInputs;
   /** Extra `deno run` flags for the speaker (profiling). */
   readonly denoFlags?: readonly string[];
+  /** The sender's AS; default {@linkcode SENDER_AS}. */
+  readonly asn?: number;
+  /** The receivers' AS; default {@linkcode RECEIVER_AS}. */
+  readonly peerAs?: number;
 }
 
 function own(host: Host, family: BenchFamily): string {
@@ -76,11 +80,9 @@ export async function prepareSender(
   options: SenderOptions,
 ): Promise<PreparedSender> {
   const { family, n } = options;
-  const neighbors = options.receivers.map((address) => ({
-    address,
-    peerAs: RECEIVER_AS,
-    families: [family],
-  }));
+  const peerAs = options.peerAs ?? RECEIVER_AS;
+  const asn = options.asn ?? SENDER_AS;
+  const neighbors = options.receivers.map((address) => ({ address, peerAs, families: [family] }));
   const started = performance.now();
   if (kind === "speaker") {
     const file = await options.inputs.objectsFile(family, n);
@@ -91,7 +93,7 @@ export async function prepareSender(
         const speaker = spawnSpeaker(topology, {
           host,
           neighbors: options.receivers,
-          peerAs: RECEIVER_AS,
+          peerAs,
           objectsFiles: [file],
           denoFlags: options.denoFlags,
         });
@@ -108,9 +110,9 @@ export async function prepareSender(
           topology,
           host,
           {
-            asn: SENDER_AS,
+            asn,
             routerId: host.ipv4,
-            neighbors: options.receivers.map((address) => ({ address, asn: RECEIVER_AS })),
+            neighbors: options.receivers.map((address) => ({ address, asn: peerAs })),
             timing: { backoffBaseMs: 200, backoffMaxMs: 1000 },
             desired: bulkPrefixes(family, n),
           },
@@ -123,7 +125,7 @@ export async function prepareSender(
   }
   if (kind === "gobgpd") {
     const file = await options.inputs.mrtDump(family, n, own(host, family));
-    const gobgpd = await startGobgpd(topology, { host, asn: SENDER_AS, neighbors });
+    const gobgpd = await startGobgpd(topology, { host, asn, neighbors });
     if (n === 0) {
       return {
         kind,
@@ -148,11 +150,12 @@ export async function prepareSender(
   const include = n > 1 ? await options.inputs.birdStatics(family, n) : undefined;
   const bird: Bird = await startBird(topology, {
     host,
-    asn: SENDER_AS,
+    asn,
     neighbors,
     staticRoutes: bulkPrefixes(family, Math.min(n, 1)),
     // BIRD takes `include` only at the start of a line.
-    extraConfig: include ? `protocol static feed {\n  ${family};\ninclude "${include}";\n}` : undefined,
+    extraConfig: 'timeformat protocol "%s.%3f";\n' +
+      (include ? `protocol static feed {\n  ${family};\ninclude "${include}";\n}` : ""),
     readyTimeoutMs: 120_000,
   });
   await waitFor(`BIRD to hold ${n} routes`, async () => {
