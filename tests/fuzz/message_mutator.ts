@@ -149,3 +149,20 @@ export function leavesReceiverWaiting(stream: Uint8Array, maxMessageSize: number
     at += length;
   }
 }
+
+/**
+ * Whether a receiver framing `stream` from its start either meets a message boundary exactly at `offset`
+ * or stops before it on a header error: false when a message runs across `offset`, so that the bytes after
+ * it (a probe) would be read as part of that message.
+ */
+export function framedUpTo(stream: Uint8Array, offset: number, maxMessageSize: number): boolean {
+  let at = 0;
+  while (at < offset) {
+    if (stream.length - at < 19) return false;
+    for (let i = 0; i < 16; i++) if (stream[at + i] !== 0xff) return true;
+    const length = (stream[at + 16] << 8) | stream[at + 17];
+    if (length < 19 || length > maxMessageSize) return true;
+    at += length;
+  }
+  return at === offset;
+}

@@ -21,13 +21,18 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const corpus = await loadFuzzCorpus();
+    let reported = 0;
     const report = await runSessionFuzz(corpus, {
       cases: CASES,
       seed: SEED,
       only: ONLY,
       rssEveryCases: CASES >= 100_000 ? 10_000 : 1_000,
       onProgress: CASES >= 100_000
-        ? (done, r) => console.log(`[fuzz] ${done} cases: ${summarize(r)}`)
+        ? (done, r) => {
+          console.log(`[fuzz] ${done} cases: ${summarize(r)}`);
+          for (const f of r.failures.slice(reported)) console.log(`[fuzz] failure ${JSON.stringify(f)}`);
+          reported = r.failures.length;
+        }
         : undefined,
     });
     console.log(`[fuzz] seed ${SEED}, corpus ${JSON.stringify(corpus.sources)}`);

@@ -19,7 +19,7 @@ import { type BgpFrame, frame, openMessage, RawBgpPeer } from "../hostile/raw_bg
 import { freePort, rssKb } from "../hostile/speaker_process.ts";
 import type { FuzzCorpus } from "./fuzz_corpus.ts";
 import type { FuzzTargetConfig, FuzzTargetStatus } from "./fuzz_target.ts";
-import { caseRandom, leavesReceiverWaiting, mutate } from "./message_mutator.ts";
+import { caseRandom, framedUpTo, leavesReceiverWaiting, mutate } from "./message_mutator.ts";
 
 /** Options of {@linkcode runSessionFuzz}. */
 export interface FuzzOptions {
@@ -241,8 +241,10 @@ export async function runSessionFuzz(corpus: FuzzCorpus, options: FuzzOptions): 
         }
 
         const stream = isOpen ? mutant : concatBytes(mutant, REFRESH_IPV4);
-        // Nothing sent at all (an OPEN truncated to nothing) leaves the speaker waiting for its first message.
-        const waiting = stream.length === 0 || leavesReceiverWaiting(stream, MAX_MESSAGE);
+        // Nothing sent at all (an OPEN truncated to nothing) leaves the speaker waiting for its first message;
+        // a mutant whose length field swallows the probe leaves nothing to answer: both get the flush.
+        const waiting = stream.length === 0 || leavesReceiverWaiting(stream, MAX_MESSAGE) ||
+          (!isOpen && !framedUpTo(stream, mutant.length, MAX_MESSAGE));
         // Split the bytes over up to three writes, so the speaker's reassembly is exercised as well.
         const cuts = [
           0,
@@ -319,6 +321,7 @@ export async function runSessionFuzz(corpus: FuzzCorpus, options: FuzzOptions): 
           lastSample = report.cases;
           const kb = rssKb(target.pid);
           if (kb !== undefined) report.rss.push([report.cases, kb]);
+          report.durationMs = performance.now() - started;
           options.onProgress?.(report.cases, report);
         }
         if (!target.running) {
