@@ -388,18 +388,18 @@ export class ResourceWatch<R> {
         this.#name,
       );
     }
+    if (res.status === 401) {
+      return new KubeApiError(
+        `Unauthorized: the API server rejected the credentials for ${verb} ${this.#name} (expired or revoked ` +
+          `token?)`,
+        401,
+        verb,
+        this.#name,
+      );
+    }
     const retryAfter = parseRetryAfter(res.headers.get("Retry-After"), Date.now());
-    return new KubeApiError(
-      `Cannot ${verb} ${this.#name}: HTTP ${res.status} ${status.reason ?? ""} ${message}`.replace(
-        /\s+/g,
-        " ",
-      )
-        .trim(),
-      res.status,
-      verb,
-      this.#name,
-      retryAfter,
-    );
+    const text = `Cannot ${verb} ${this.#name}: HTTP ${res.status} ${status.reason ?? ""} ${message}`;
+    return new KubeApiError(text.replace(/\s+/g, " ").trim(), res.status, verb, this.#name, retryAfter);
   }
 
   /** Reads one object into a record, counting skips. */

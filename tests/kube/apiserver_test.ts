@@ -230,6 +230,34 @@ Deno.test("a token without list on pods gets an error naming the core group", as
   }
 });
 
+Deno.test("ResourceWatch explains a rejected token and a resource the API server does not serve", async () => {
+  await using api = await TestApiServer.start();
+  const rejected = await KubeClient.load({ kubeconfig: await api.writeKubeconfig("bogus", "not-a-token") });
+  try {
+    const error = await firstError(rejected, SUBNETS);
+    assertMatch(
+      error.message,
+      /^Unauthorized: the API server rejected the credentials for list subnets\.kubeovn\.io/,
+    );
+  } finally {
+    rejected.close();
+  }
+  const admin = await KubeClient.load({ kubeconfig: api.kubeconfigPath });
+  try {
+    const widgets: ResourceType = {
+      group: "example.com",
+      version: "v1",
+      plural: "widgets",
+      kind: "Widget",
+      namespaced: false,
+    };
+    const error = await firstError(admin, widgets);
+    assertMatch(error.message, /^Not found: the API server does not serve widgets\.example\.com \(list\)/);
+  } finally {
+    admin.close();
+  }
+});
+
 Deno.test("KubeClient in-cluster uses the ServiceAccount files and re-reads a rotated token at once", async () => {
   await using api = await TestApiServer.start();
   const root = await Deno.makeTempDir({ prefix: "speaker-incluster-" });
