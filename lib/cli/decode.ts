@@ -124,7 +124,11 @@ export async function decodeCommand(args: string[]): Promise<number> {
     try {
       stream = file === "-" ? await decompressedStream(Deno.stdin.readable) : await openMrtFile(file);
     } catch (e) {
-      console.error(`speaker decode: cannot open ${file}: ${e instanceof Error ? e.message : e}`);
+      // The executable's permissions allow reads under /etc/speaker only; standard input always works.
+      const hint = e instanceof Deno.errors.NotCapable
+        ? ` (read it from standard input: speaker decode - < ${file})`
+        : "";
+      console.error(`speaker decode: cannot open ${file}: ${e instanceof Error ? e.message : e}${hint}`);
       status = 1;
       continue;
     }
