@@ -15,13 +15,21 @@ import type { Benchmark } from "./benchmark.ts";
 import { describeMachine } from "./machine.ts";
 import { renderReport, type Section } from "./report.ts";
 import { churn } from "./churn.ts";
+import { codec } from "./codec.ts";
 import { footprint } from "./footprint.ts";
 import { inboundFlood } from "./inbound_flood.ts";
 import { reaction } from "./reaction.ts";
 import { tableTransfer } from "./table_transfer.ts";
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: readonly Benchmark[] = [tableTransfer, churn, reaction, footprint, inboundFlood];
+export const BENCHMARKS: readonly Benchmark[] = [
+  tableTransfer,
+  churn,
+  reaction,
+  footprint,
+  inboundFlood,
+  codec,
+];
 
 /** The report's default path. */
 export const RESULTS_PATH = new URL("./RESULTS.md", import.meta.url).pathname;
