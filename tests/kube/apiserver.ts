@@ -321,7 +321,10 @@ export class TestApiServer implements AsyncDisposable {
       ];
       const kubeconfigPath = `${dir}/admin.kubeconfig`;
       const caPem = await Deno.readTextFile(`${dir}/ca.crt`);
-      await Deno.writeTextFile(kubeconfigPath, kubeconfigFor(url, caPem, "speaker-test-admin", adminToken));
+      await Deno.writeTextFile(
+        kubeconfigPath,
+        kubeconfigFor(url, caPem, "speaker-test-admin", { token: adminToken }),
+      );
       server = new TestApiServer({
         dir,
         url,
@@ -459,7 +462,31 @@ export class TestApiServer implements AsyncDisposable {
   /** Writes a kubeconfig that authenticates with `token` and returns its path. */
   async writeKubeconfig(name: string, token: string): Promise<string> {
     const path = `${this.dir}/${name}.kubeconfig`;
-    await Deno.writeTextFile(path, kubeconfigFor(this.url, this.caPem, name, token));
+    await Deno.writeTextFile(path, kubeconfigFor(this.url, this.caPem, name, { token }));
+    return path;
+  }
+
+  /**
+   * Writes a kubeconfig that authenticates with a client certificate signed by the test CA (CN = `user`,
+   * O = each of `groups`) and returns its path; `["system:masters"]` makes an admin.
+   */
+  async writeClientCertKubeconfig(user: string, groups: string[] = []): Promise<string> {
+    const base = `${this.dir}/client-${user.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+    const subject = `/CN=${user}${groups.map((g) => `/O=${g}`).join("")}`;
+    await run("openssl", ["req", ...newP256Key(`${base}.key`), "-out", `${base}.csr`, "-subj", subject]);
+    await Deno.writeTextFile(`${base}.ext`, "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+    await run("openssl", [
+      ...["x509", "-req", "-in", `${base}.csr`, "-CA", this.caPath, "-CAkey", `${this.dir}/ca.key`],
+      ...["-CAcreateserial", "-out", `${base}.crt`, "-days", "2", "-extfile", `${base}.ext`],
+    ]);
+    const path = `${base}.kubeconfig`;
+    await Deno.writeTextFile(
+      path,
+      kubeconfigFor(this.url, this.caPem, user, {
+        "client-certificate-data": btoa(await Deno.readTextFile(`${base}.crt`)),
+        "client-key-data": btoa(await Deno.readTextFile(`${base}.key`)),
+      }),
+    );
     return path;
   }
 
@@ -546,24 +573,28 @@ async function waitFor(
   throw new Error(`${what} not ready within ${timeoutMs} ms (${lastError}):\n${await proc.tail()}`);
 }
 
+/**
+ * `openssl req` options for a new P-256 key in `file`: quick to generate, and accepted by kube-apiserver for
+ * serving, client certificates and ServiceAccount tokens.
+ */
+function newP256Key(file: string): string[] {
+  return ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", file];
+}
+
 /** Writes a CA, a serving certificate for 127.0.0.1/localhost and the ServiceAccount signing key pair. */
 async function writeCredentials(dir: string): Promise<void> {
   await Deno.mkdir(`${dir}/certs`, { recursive: true });
-  // P-256 keys: quick to generate, and accepted by kube-apiserver for serving and for ServiceAccount tokens.
-  const newKey = (
-    file: string,
-  ) => ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", file];
   const valid = ["-days", "2"];
   await run("openssl", [
     "req",
     "-x509",
-    ...newKey(`${dir}/ca.key`),
+    ...newP256Key(`${dir}/ca.key`),
     ...["-out", `${dir}/ca.crt`, ...valid, "-subj", "/CN=speaker-test-ca"],
     ...["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
   ]);
   await run("openssl", [
     "req",
-    ...newKey(`${dir}/serving.key`),
+    ...newP256Key(`${dir}/serving.key`),
     ...["-out", `${dir}/serving.csr`, "-subj", "/CN=kube-apiserver"],
   ]);
   await Deno.writeTextFile(
@@ -592,14 +623,23 @@ async function writeCredentials(dir: string): Promise<void> {
   await run("openssl", ["pkey", "-in", `${dir}/sa.key`, "-pubout", "-out", `${dir}/sa.pub`]);
 }
 
-/** A kubeconfig (JSON is valid YAML) for one user authenticated by a bearer token. */
-function kubeconfigFor(server: string, caPem: string, user: string, token: string): string {
+/**
+ * A kubeconfig (JSON is valid YAML) for one user: `credentials` is the kubeconfig `user` entry, such as
+ * `{ token }` or client certificate data.
+ */
+function kubeconfigFor(
+  server: string,
+  caPem: string,
+  user: string,
+  credentials: Record<string, string>,
+): string {
+  const cluster = { server, "certificate-authority-data": btoa(caPem) };
   return JSON.stringify(
     {
       apiVersion: "v1",
       kind: "Config",
-      clusters: [{ name: "speaker-test", cluster: { server, "certificate-authority-data": btoa(caPem) } }],
-      users: [{ name: user, user: { token } }],
+      clusters: [{ name: "speaker-test", cluster }],
+      users: [{ name: user, user: credentials }],
       contexts: [{ name: user, context: { cluster: "speaker-test", user } }],
       "current-context": user,
     },

@@ -258,6 +258,25 @@ Deno.test("ResourceWatch explains a rejected token and a resource the API server
   }
 });
 
+Deno.test("KubeClient authenticates with a kubeconfig client certificate", async () => {
+  await using api = await TestApiServer.start();
+  const client = await KubeClient.load({
+    kubeconfig: await api.writeClientCertKubeconfig("cert-admin", ["system:masters"]),
+  });
+  try {
+    const res = await client.request("/apis/authentication.k8s.io/v1/selfsubjectreviews", {
+      method: "POST",
+      body: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }),
+    });
+    const review = await res.json() as { status?: { userInfo?: { username?: string; groups?: string[] } } };
+    assertEquals(res.status, 201);
+    assertEquals(review.status?.userInfo?.username, "cert-admin");
+    assert(review.status?.userInfo?.groups?.includes("system:masters"));
+  } finally {
+    client.close();
+  }
+});
+
 Deno.test("KubeClient in-cluster uses the ServiceAccount files and re-reads a rotated token at once", async () => {
   await using api = await TestApiServer.start();
   const root = await Deno.makeTempDir({ prefix: "speaker-incluster-" });
