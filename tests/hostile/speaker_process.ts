@@ -199,6 +199,7 @@ export interface StatusDocument {
     readonly address: string;
     readonly state: string;
     readonly lastError: string | null;
+    readonly upDownSeconds: number | null;
     readonly prefixes: { readonly sent: number; readonly received: number };
   }[];
   readonly prefixes: readonly {
