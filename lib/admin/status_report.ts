@@ -17,6 +17,7 @@
  *
  * @module
  */
+import type { BfdStatus } from "../bfd/bfd_service.ts";
 import type { PeerStateForMetrics, PrefixSource } from "./metrics.ts";
 import type { Readiness } from "./readiness.ts";
 
@@ -71,6 +72,8 @@ export interface StatusReport {
   readonly speaker: SpeakerStatus;
   readonly peers: readonly PeerStatus[];
   readonly prefixes: readonly PrefixStatus[];
+  /** BFD sessions and counters, with `--enable-bfd`. */
+  readonly bfd?: BfdStatus;
 }
 
 /** What {@linkcode speakerStatus} needs. */

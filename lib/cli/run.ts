@@ -31,6 +31,7 @@ import {
   SERVICES,
   SUBNETS,
 } from "../kube/resources.ts";
+import type { BfdService } from "../bfd/bfd_service.ts";
 import { VERSION } from "../version.ts";
 
 /** How often the incremental desired set is checked against a full recompute (a safety net). */
@@ -236,6 +237,39 @@ export async function runSpeaker(argv: string[]): Promise<number> {
     logCounts: () => logger.counts(),
   });
 
+  // BFD: a neighbor's BGP session is held down until its BFD session is Up, and again whenever BFD
+  // reports the path down; an administrative down (RFC 5882 §3.2) is not a path failure.
+  let bfd: BfdService | undefined;
+  if (config.enableBfd) {
+    const { BfdService, bfdParametersFromFlags } = await import("../bfd/bfd_service.ts");
+    const { registerBfdMetrics } = await import("../bfd/bfd_metrics.ts");
+    const neighbors = [...config.neighborAddresses, ...config.neighborIpv6Addresses];
+    for (const address of neighbors) speaker.holdPeer(address, "waiting for BFD to come up");
+    const multihop = config.ebgpMultihop > 1;
+    const bfdLog = logger.component("bfd");
+    try {
+      bfd = await BfdService.start({
+        parameters: bfdParametersFromFlags(config),
+        peers: neighbors.map((address) => ({
+          address,
+          multihop,
+          minTtl: multihop ? 256 - config.ebgpMultihop : undefined,
+        })),
+        logger: bfdLog,
+        onStateChange: (peer, up, diagnostic, change) => {
+          if (up || change.administrative) speaker.releasePeer(peer);
+          else speaker.holdPeer(peer, `BFD down (diagnostic ${diagnostic})`);
+        },
+      });
+    } catch (err) {
+      logger.error("bfd", "cannot start BFD", { error: (err as Error).message });
+      sink.flushSync();
+      return 1;
+    }
+    const service = bfd;
+    registerBfdMetrics(registry, config.nodeName, () => service.status());
+  }
+
   const policyLog = logger.component("policy");
   desired.onChange((added, removed) => {
     const started = performance.now();
@@ -260,7 +294,10 @@ export async function runSpeaker(argv: string[]): Promise<number> {
         registry,
         redactor: logger.redactor,
         readiness: () => gate.verdict(),
-        status: (): StatusReport => statusReport(config, speaker, desired, gate, startedAtMs),
+        status: (): StatusReport => ({
+          ...statusReport(config, speaker, desired, gate, startedAtMs),
+          ...(bfd ? { bfd: bfd.status() } : {}),
+        }),
       });
       logger.info("admin", "admin server listening", { address: admin.hostname, port: admin.port });
     } catch (err) {
@@ -363,6 +400,7 @@ export async function runSpeaker(argv: string[]): Promise<number> {
   objects?.close();
   await Promise.all(watches.map((w) => w.stop()));
   client?.close();
+  await bfd?.close();
   await speaker.shutdown({
     shutdownMessage: `speaker on ${config.nodeName || config.routerId} shutting down`,
   });

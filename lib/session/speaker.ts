@@ -123,6 +123,7 @@ export class BgpSpeaker {
   #peers: Peer[] = [];
   #byAddress = new Map<string, Peer>();
   #listeners: PeerListener[] = [];
+  #held = new Set<Peer>();
   #log: SessionLogger;
   #started = false;
 
@@ -197,7 +198,7 @@ export class BgpSpeaker {
             neighbors,
             onConnection: (conn) => {
               const peer = this.#byAddress.get(canonical(conn.remoteAddress));
-              if (peer) peer.attach(conn);
+              if (peer && !this.#held.has(peer)) peer.attach(conn);
               else conn.destroy();
             },
             onRejected: (remote) =>
@@ -218,8 +219,34 @@ export class BgpSpeaker {
         }
       }
     }
-    for (const p of this.#peers) p.start();
+    for (const p of this.#peers) if (!this.#held.has(p)) p.start();
     return Promise.resolve();
+  }
+
+  /**
+   * Holds the session with `address` down, e.g. while BFD reports the path dead: the session stops at once
+   * (Cease / Administrative Shutdown with `reason`, which a dead path will not deliver) and stays Idle, and
+   * in passive mode its connections are refused, until {@linkcode BgpSpeaker.releasePeer}. A neighbor held
+   * before {@linkcode BgpSpeaker.start} does not connect at start. Returns false for an unknown neighbor.
+   */
+  holdPeer(address: string, reason: string): boolean {
+    const peer = this.#byAddress.get(canonical(address));
+    if (!peer) return false;
+    if (this.#held.has(peer)) return true;
+    this.#held.add(peer);
+    this.#log("warn", "holding session down", { peer: address, reason });
+    if (this.#started) void peer.stop({ graceful: false, shutdownMessage: reason });
+    return true;
+  }
+
+  /** Lets a session held by {@linkcode BgpSpeaker.holdPeer} connect again. Returns false for an unknown neighbor. */
+  releasePeer(address: string): boolean {
+    const peer = this.#byAddress.get(canonical(address));
+    if (!peer) return false;
+    if (!this.#held.delete(peer)) return true;
+    this.#log("info", "releasing session", { peer: address });
+    if (this.#started) peer.start();
+    return true;
   }
 
   /**
