@@ -280,6 +280,9 @@ export class TestApiServer implements AsyncDisposable {
         `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
         `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
         `--initial-cluster=speaker-test=http://127.0.0.1:${etcdPeerPort}`,
+        // A single member elects itself after one election timeout: keep it short.
+        "--heartbeat-interval=20",
+        "--election-timeout=200",
         "--log-level=warn",
         "--logger=zap",
       ], `${dir}/etcd.log`);
