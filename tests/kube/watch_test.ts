@@ -11,7 +11,7 @@ import {
   ResourceWatch,
   type WatchEvent,
 } from "../../lib/kube/watch.ts";
-import { eventually, TestApiServer } from "./apiserver.ts";
+import { eventually, type KubeManifest, TestApiServer } from "./apiserver.ts";
 
 interface SubnetRecord {
   cidr: string;
@@ -23,7 +23,7 @@ function subnetRecord(object: KubeObject): SubnetRecord {
   return { cidr: spec?.cidrBlock ?? "", bgp: object.metadata?.annotations?.["ovn.kubernetes.io/bgp"] ?? "" };
 }
 
-function subnet(name: string, cidr: string, bgp = "true"): unknown {
+function subnet(name: string, cidr: string, bgp = "true"): KubeManifest {
   return {
     apiVersion: "kubeovn.io/v1",
     kind: "Subnet",
@@ -133,21 +133,19 @@ function held(watch: ResourceWatch<SubnetRecord>): Record<string, string> {
 
 Deno.test("ResourceWatch lists in pages of pageSize and then holds every object", async () => {
   await using api = await TestApiServer.start();
-  const items = Array.from(
-    { length: 23 },
-    (_, i) => subnet(`page-${String(i).padStart(2, "0")}`, `100.64.${i}.0/24`),
-  );
-  await api.apply(list(items));
+  const count = 230;
+  const items = Array.from({ length: count }, (_, i) => subnet(`page-${i}`, `100.64.${i}.0/24`));
+  await api.createObjects(items);
 
-  await using w = await watchSubnets(api, { pageSize: 5 });
+  await using w = await watchSubnets(api, { pageSize: 100 });
   await w.watch.synced;
 
   const lists = w.gate.paths.filter((p) => !p.includes("watch=1"));
-  assertEquals(lists.length, 5, `23 objects in pages of 5 take 5 requests: ${lists.join(" ")}`);
-  assert(lists.every((p) => p.includes("limit=5")));
-  assertEquals(lists.filter((p) => p.includes("continue=")).length, 4);
-  assertEquals(w.watch.records.size, 23);
-  assertEquals(w.events.length, 24);
+  assertEquals(lists.length, 3, `230 objects in pages of 100 take 3 requests: ${lists.join(" ")}`);
+  assert(lists.every((p) => p.includes("limit=100")));
+  assertEquals(lists.filter((p) => p.includes("continue=")).length, 2);
+  assertEquals(w.watch.records.size, count);
+  assertEquals(w.events.length, count + 1);
   assertEquals(w.events.at(-1), "synced", "synced comes after every object of the first list");
   assertEquals(w.watch.stats.lists, 1);
 });
