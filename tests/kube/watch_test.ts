@@ -2,7 +2,15 @@
 // pure backoff arithmetic.
 import { assert, assertEquals } from "../assert.ts";
 import { KubeClient, type KubeRequester, type KubeRequestInit } from "../../lib/kube/client.ts";
-import { PODS, SUBNETS } from "../../lib/kube/resources.ts";
+import {
+  collectionPath,
+  ENDPOINT_SLICES,
+  IPTABLES_EIPS,
+  objectKey,
+  PODS,
+  resourceName,
+  SUBNETS,
+} from "../../lib/kube/resources.ts";
 import {
   backoffDelay,
   DEFAULT_BACKOFF,
@@ -379,4 +387,15 @@ Deno.test("parseRetryAfter() reads seconds and HTTP dates", () => {
   assertEquals(parseRetryAfter("soon", 0), undefined);
   const now = Date.parse("Sat, 21 Nov 2026 06:00:00 GMT");
   assertEquals(parseRetryAfter("Sat, 21 Nov 2026 06:00:05 GMT", now), 5000);
+});
+
+Deno.test("collectionPath(), resourceName() and objectKey() follow the core and named group layouts", () => {
+  assertEquals(collectionPath(PODS), "/api/v1/pods");
+  assertEquals(collectionPath(PODS, "kube-system"), "/api/v1/namespaces/kube-system/pods");
+  assertEquals(collectionPath(ENDPOINT_SLICES, "a"), "/apis/discovery.k8s.io/v1/namespaces/a/endpointslices");
+  assertEquals(collectionPath(SUBNETS, "ignored"), "/apis/kubeovn.io/v1/subnets", "cluster-scoped");
+  assertEquals(resourceName(PODS), "pods");
+  assertEquals(resourceName(IPTABLES_EIPS), "iptables-eips.kubeovn.io");
+  assertEquals(objectKey(PODS, { name: "web", namespace: "apps" }), "apps/web");
+  assertEquals(objectKey(SUBNETS, { name: "ovn-default" }), "ovn-default");
 });
