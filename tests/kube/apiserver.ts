@@ -4,8 +4,10 @@
  * admin token. The Kube-OVN CRDs (tests/kube/fixtures/) and the speaker's RBAC (manifests/rbac.yaml) are
  * installed on start.
  *
- * The kube-apiserver binary is built once by `tools/kube/build-apiserver.sh` and cached outside the
- * repository; etcd is Debian's `etcd-server`.
+ * kube-apiserver and a kubectl of the same version are built once by `tools/kube/build-apiserver.sh` and
+ * cached outside the repository; etcd is Debian's `etcd-server` (3.4, which kube-apiserver 1.36 accepts,
+ * only without watch progress requests). Faults on demand: {@linkcode TestApiServer.restart} and
+ * {@linkcode TestApiServer.compact} (410 Gone for every older resourceVersion).
  *
  * @example
  * ```ts
