@@ -93,7 +93,10 @@ export async function findEtcdBinary(): Promise<string> {
   return path;
 }
 
-/** The part of a manifest {@linkcode TestApiServer.createObjects} reads; the rest is sent as is. */
+/**
+ * The part of a manifest the REST helpers ({@linkcode TestApiServer.createObjects}, `patchObject`,
+ * `deleteObject`) read; the rest is sent as is.
+ */
 export interface KubeManifest {
   /** `v1`, `kubeovn.io/v1`, ... */
   apiVersion: string;
@@ -117,8 +120,15 @@ function creationPath(object: KubeManifest): string {
   const resource = [...SPEAKER_RESOURCES, NAMESPACES].find((r) =>
     r.kind === object.kind && object.apiVersion === (r.group === "" ? r.version : `${r.group}/${r.version}`)
   );
-  if (!resource) throw new Error(`createObjects() does not know ${object.apiVersion} ${object.kind}`);
+  if (!resource) {
+    throw new Error(`The test server's REST helpers do not know ${object.apiVersion} ${object.kind}`);
+  }
   return collectionPath(resource, resource.namespaced ? object.metadata.namespace ?? "default" : undefined);
+}
+
+/** The path of one object. */
+function objectPath(object: KubeManifest): string {
+  return `${creationPath(object)}/${encodeURIComponent(object.metadata.name)}`;
 }
 
 /** Returns a TCP port on loopback that was free a moment ago. */
@@ -447,20 +457,39 @@ export class TestApiServer implements AsyncDisposable {
     const worker = async () => {
       while (next < objects.length) {
         const object = objects[next++];
-        const res = await this.fetch(creationPath(object), {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify(object),
-        });
-        const text = await res.text();
-        if (!res.ok) {
-          throw new Error(
-            `Creating ${object.kind} ${object.metadata.name} failed (HTTP ${res.status}): ${text}`,
-          );
-        }
+        await this.#send(object, "create", creationPath(object), "POST", JSON.stringify(object));
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, objects.length) }, worker));
+  }
+
+  /**
+   * Applies a JSON merge patch to an object, or to its status subresource (as kube-ovn-controller sets a
+   * Subnet's Ready condition or an EIP's `status.ready`). Throws if the server refuses.
+   */
+  async patchObject(object: KubeManifest, patch: unknown, subresource?: "status"): Promise<void> {
+    const path = `${objectPath(object)}${subresource ? `/${subresource}` : ""}`;
+    await this.#send(object, "patch", path, "PATCH", JSON.stringify(patch), "application/merge-patch+json");
+  }
+
+  /** Deletes an object. */
+  async deleteObject(object: KubeManifest): Promise<void> {
+    await this.#send(object, "delete", objectPath(object), "DELETE");
+  }
+
+  async #send(
+    object: KubeManifest,
+    verb: string,
+    path: string,
+    method: string,
+    body?: string,
+    contentType = "application/json",
+  ): Promise<void> {
+    const res = await this.fetch(path, { method, headers: { "Content-Type": contentType }, body });
+    const text = await res.text();
+    if (!res.ok) {
+      throw new Error(`Cannot ${verb} ${object.kind} ${object.metadata.name} (HTTP ${res.status}): ${text}`);
+    }
   }
 
   /**

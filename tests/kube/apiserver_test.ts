@@ -95,6 +95,13 @@ Deno.test("TestApiServer serves the built Kubernetes version with the Kube-OVN C
   assertEquals(subnet.spec.cidrBlock, "100.64.0.0/24");
   assertEquals(subnet.status.conditions, [{ type: "Ready", status: "True" }]);
   assertEquals(subnet.status.v4availableIPs, 250, "unknown status fields are preserved");
+
+  // The REST helpers: an EIP's status set through the subresource, then the EIP deleted.
+  const eip = { apiVersion: "kubeovn.io/v1", kind: "IptablesEIP", metadata: { name: "eip-a" } };
+  await api.patchObject(eip, { status: { ready: true, ip: "203.0.113.9" } }, "status");
+  assertEquals(await api.kubectl("get", "iptables-eip", "eip-a", "-o", "jsonpath={.status.ready}"), "true");
+  await api.deleteObject(eip);
+  assertEquals(await api.kubectl("get", "iptables-eips", "-o", "name", "--ignore-not-found"), "");
 });
 
 Deno.test("a ServiceAccount token bound by manifests/rbac.yaml can list and watch every speaker resource", async () => {
