@@ -147,6 +147,14 @@ Deno.test("a ServiceAccount token bound by manifests/rbac.yaml can list and watc
   client.close();
 });
 
+Deno.test("the manifests/ kustomization passes a server-side dry run with strict field validation", async () => {
+  await using api = await TestApiServer.start({ installFixtures: false });
+  const manifests = new URL("../../manifests/", import.meta.url).pathname;
+  const out = await api.kubectl("apply", "-k", manifests, "--dry-run=server", "--validate=strict");
+  assertMatch(out, /daemonset\.apps\/kube-ovn-speaker created \(server dry run\)/);
+  assertMatch(out, /clusterrole\.rbac\.authorization\.k8s\.io\/kube-ovn-speaker created \(server dry run\)/);
+});
+
 /** A ServiceAccount with the speaker's rules minus one verb on one resource. */
 async function limitedClient(api: TestApiServer, missing: { resource: ResourceType; verb: string }) {
   const rules = SPEAKER_RESOURCES.map((resource) => ({
