@@ -9,7 +9,7 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { bgpFrames, requireTools, startFrr, Topology } from "../harness/mod.ts";
+import { bgpFrames, requireTools, startFrr, Topology, waitFor } from "../harness/mod.ts";
 import { type SpeakerOptions, startSpeaker } from "../hostile/speaker_process.ts";
 import { desiredPrefixes, podsInRange, writeClusterObjects } from "./cluster_objects.ts";
 import { reportTime, routeMismatch, waitExactRoutes } from "./exact_routes.ts";
@@ -57,39 +57,59 @@ Deno.test({
       "SIGKILL with graceful restart: FRR keeps forwarding, never withdraws, stale cleared after our End-of-RIB",
       async () => {
         const first = await startSpeaker(withGr);
-        await waitExactRoutes(frr, "ipv4", WANT, { nextHop: h1.ipv4 });
-        const kernel = async () =>
-          new Set((await topo.kernelRoutes(h2)).filter((r) => r.protocol === "bgp").map((r) => r.dst));
-        const installed = await kernel();
-        assertEquals(WANT.filter((p) => !installed.has(kernelForm(p))), [], "routes in FRR's kernel table");
+        let second: Awaited<ReturnType<typeof startSpeaker>> | undefined;
+        try {
+          await waitExactRoutes(frr, "ipv4", WANT, { nextHop: h1.ipv4 });
+          const missingInKernel = async () => {
+            const installed = new Set(
+              (await topo.kernelRoutes(h2)).filter((r) => r.protocol === "bgp").map((r) => r.dst),
+            );
+            return WANT.filter((p) => !installed.has(kernelForm(p)));
+          };
+          // zebra installs what bgpd selected a moment later.
+          await waitFor(
+            "FRR's routes in its kernel table",
+            async () => (await missingInKernel()).length === 0,
+            {
+              timeoutMs: 10_000,
+              intervalMs: 100,
+            },
+          );
 
-        await first.process.kill();
-        // Through more than the hold time: every route stays, and all become stale.
-        let sawAllStale = false;
-        const outageEnd = Date.now() + 4_000;
-        while (Date.now() < outageEnd) {
-          const routes = await frr.routes("ipv4");
-          const mismatch = routeMismatch(routes, WANT, { allowStale: true });
-          assertEquals(mismatch, undefined, "FRR withdrew routes of a restarting speaker");
-          if (routes.every((r) => r.stale)) sawAllStale = true;
-          await new Promise((r) => setTimeout(r, 200));
+          await first.process.kill();
+          // Through more than the hold time: every route stays, and all become stale.
+          let sawAllStale = false;
+          const outageEnd = Date.now() + 4_000;
+          while (Date.now() < outageEnd) {
+            const routes = await frr.routes("ipv4");
+            const mismatch = routeMismatch(routes, WANT, { allowStale: true });
+            assertEquals(mismatch, undefined, "FRR withdrew routes of a restarting speaker");
+            if (routes.every((r) => r.stale)) sawAllStale = true;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          assert(sawAllStale, "FRR never marked the routes stale");
+          assertEquals(await missingInKernel(), [], "FRR stopped forwarding");
+
+          // While the speaker is down, ten Pods go away: only our End-of-RIB can make FRR drop their stale
+          // routes before its 60 s restart timer runs out.
+          const fewer = { ...OBJECTS, pods: OBJECTS.pods.slice(10) };
+          await writeClusterObjects(objectsPath, fewer);
+          const restarted = performance.now();
+          second = await startSpeaker(withGr);
+          await waitExactRoutes(frr, "ipv4", desiredPrefixes(fewer), { nextHop: h1.ipv4, timeoutMs: 20_000 });
+          reportTime(
+            "speaker SIGKILL + restart with graceful restart, stale marks cleared (from restart)",
+            Math.round(performance.now() - restarted),
+          );
+          assertStringIncludes(await second.log(), "initial table sent");
+          // SIGTERM with graceful restart: no NOTIFICATION, FRR keeps the routes, stale.
+          await second.stop();
+          await waitExactRoutes(frr, "ipv4", desiredPrefixes(fewer), { allowStale: true, timeoutMs: 5_000 });
+        } finally {
+          await first.stop();
+          await second?.stop();
+          await writeClusterObjects(objectsPath, OBJECTS);
         }
-        assert(sawAllStale, "FRR never marked the routes stale");
-        const stillInstalled = await kernel();
-        assertEquals(WANT.filter((p) => !stillInstalled.has(kernelForm(p))), [], "FRR stopped forwarding");
-
-        const restarted = performance.now();
-        const second = await startSpeaker(withGr);
-        await waitExactRoutes(frr, "ipv4", WANT, { nextHop: h1.ipv4 });
-        reportTime(
-          "speaker SIGKILL + restart with graceful restart, stale marks cleared (from restart)",
-          Math.round(performance.now() - restarted),
-        );
-        const log = await second.log();
-        assertStringIncludes(log, "initial table sent");
-        // SIGTERM with graceful restart: no NOTIFICATION, FRR keeps the routes stale again.
-        await second.stop();
-        await waitExactRoutes(frr, "ipv4", WANT, { allowStale: true, timeoutMs: 5_000 });
       },
     );
 
