@@ -153,6 +153,14 @@ export function validateOpen(
       new Uint8Array([0, 4]),
     );
   }
+  // RFC 4271 §6.2: an optional parameter we do not recognise (anything but capabilities) is refused.
+  const unsupported = peer.otherParams?.[0];
+  if (unsupported !== undefined) {
+    return notify(
+      OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER,
+      `unsupported optional parameter ${unsupported.type}`,
+    );
+  }
   const caps = peer.capabilities;
   const as4 = caps.find((c) => c.code === 65) as { code: 65; asn: number } | undefined;
   const peerAsn = as4 ? as4.asn : peer.asn;

@@ -164,3 +164,8 @@ Deno.test("validateOpen() refuses a peer without a common family with 2/7 listin
   const open = peerOpen({ capabilities: [{ code: 1, afi: 2, safi: 1 }, { code: 65, asn: 65002 }] });
   assertEquals(failure(open), [2, 7, [1, 4, 0, 1, 0, 1]]);
 });
+
+Deno.test("validateOpen() refuses an optional parameter other than capabilities with 2/4", () => {
+  const open = peerOpen({ otherParams: [{ type: 1, value: new Uint8Array([0]) }] });
+  assertEquals(failure(open), [2, 4, []]);
+});
