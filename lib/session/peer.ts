@@ -630,7 +630,11 @@ export class Peer {
         return;
       case 5:
         this.#dispatch({ type: "RouteRefreshMsg" });
-        if (this.#fsm.state === "Established" && m.subtype === 0) {
+        // RFC 2918 §4: a refresh for a family that was not negotiated is ignored.
+        if (
+          this.#fsm.state === "Established" && m.subtype === 0 &&
+          this.#negotiated?.families.some((f) => f.afi === m.afi && f.safi === m.safi)
+        ) {
           this.#routeRefresh({ afi: m.afi, safi: m.safi });
         }
         return;
