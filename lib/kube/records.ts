@@ -515,6 +515,16 @@ export function subnetRecord(obj: unknown): Converted<SubnetRecord> {
   const ready = Array.isArray(conditions) &&
     conditions.some((c) => asObject(c)?.type === "Ready" && asObject(c)?.status === "True");
   const block = asString(asObject(o.spec)?.cidrBlock) ?? "";
+  // Kube-OVN's spec.protocol (IPv4, IPv6, Dual) says which families the CIDRs must be; absent or unknown
+  // means no check, as before.
+  const protocol = asString(asObject(o.spec)?.protocol);
+  const families: readonly number[] | undefined = protocol === "IPv4"
+    ? [4]
+    : protocol === "IPv6"
+    ? [6]
+    : protocol === "Dual"
+    ? [4, 6]
+    : undefined;
   const cidrs: string[] = [];
   if (block.length > MAX_ANNOTATION_VALUE) {
     warnings.push(`spec.cidrBlock is longer than ${MAX_ANNOTATION_VALUE} characters; ignored`);
@@ -522,7 +532,9 @@ export function subnetRecord(obj: unknown): Converted<SubnetRecord> {
     for (const part of block.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
       const parsed = cidrPrefix(part);
       if ("error" in parsed) warnings.push(`spec.cidrBlock: ${parsed.error}`);
-      else if (!cidrs.includes(parsed.prefix)) cidrs.push(parsed.prefix);
+      else if (families && !families.includes(parsed.family)) {
+        warnings.push(`spec.cidrBlock: ${part} is not IPv${families[0]} (spec.protocol ${protocol})`);
+      } else if (!cidrs.includes(parsed.prefix)) cidrs.push(parsed.prefix);
     }
   }
   return { kind: "Subnet", key: id.key, ready, bgp, cidrs: exact(cidrs), warnings: freeze(warnings) };

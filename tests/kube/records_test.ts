@@ -434,3 +434,21 @@ Deno.test("sameRecord() compares values and ignores warnings", () => {
   assert(sameRecord(a, b));
   assert(!sameRecord(a, c));
 });
+
+Deno.test("subnetRecord() ignores a CIDR whose family disagrees with spec.protocol, with a warning", () => {
+  const record = subnetRecord({
+    metadata: { name: "v4", annotations: { "ovn.kubernetes.io/bgp": "cluster" } },
+    spec: { protocol: "IPv4", cidrBlock: "198.51.100.0/24,2001:db8:77::/64" },
+    status: READY,
+  });
+  assert(!isSkip(record));
+  assertEquals(record.cidrs, ["198.51.100.0/24"]);
+  assertEquals(record.warnings, ["spec.cidrBlock: 2001:db8:77::/64 is not IPv4 (spec.protocol IPv4)"]);
+  const dual = subnetRecord({
+    metadata: { name: "dual" },
+    spec: { protocol: "Dual", cidrBlock: "198.51.100.0/24,2001:db8:77::/64" },
+    status: READY,
+  });
+  assert(!isSkip(dual));
+  assertEquals(dual.cidrs, ["198.51.100.0/24", "2001:db8:77::/64"]);
+});
