@@ -99,6 +99,7 @@ export class SpeakerMetrics {
   #node: string;
   #eventToWire: Histogram;
   #watchRestarts: Counter;
+  #objectsSkipped: Counter;
   #watchLastSync: Gauge;
 
   /** Registers every family on `registry`; peer and prefix values are read from `sources` per scrape. */
@@ -150,6 +151,12 @@ export class SpeakerMetrics {
       "Time from a Kubernetes event to the UPDATE carrying its change being written to the socket",
       ["node"],
       LATENCY_BUCKETS,
+    );
+    this.#objectsSkipped = registry.counter(
+      `${PREFIX}objects_skipped_total`,
+      "Kubernetes objects skipped because they could not be read (missing fields, invalid IPs or CIDRs), " +
+        "by source: watch (each event) or file (each load)",
+      ["node", "source"],
     );
     this.#watchRestarts = registry.counter(
       `${PREFIX}watch_restarts_total`,
@@ -209,6 +216,11 @@ export class SpeakerMetrics {
   /** Records the delay between a Kubernetes event and the UPDATE it caused reaching the socket. */
   observeEventToWire(seconds: number): void {
     this.#eventToWire.observe({ node: this.#node }, seconds);
+  }
+
+  /** Counts `count` skipped objects from `source`: "watch" (the API server) or "file" (objects files). */
+  objectsSkipped(source: "watch" | "file", count = 1): void {
+    if (count > 0) this.#objectsSkipped.inc({ node: this.#node, source }, count);
   }
 
   /** Counts a restarted watch of `resource` (pods, subnets, services, iptables-eips). */

@@ -159,7 +159,8 @@ function startWatches(
       convert: (obj) => {
         const converted = convert(obj, intern);
         if ("skip" in converted) {
-          log.debug("object skipped", { resource: name, reason: converted.skip });
+          metrics.objectsSkipped("watch");
+          log.warn("object skipped", { resource: name, key: converted.key, reason: converted.skip });
         }
         return converted;
       },
@@ -319,6 +320,7 @@ export async function runSpeaker(argv: string[]): Promise<number> {
     const objectsLog = logger.component("objects");
     objects = watchObjectsFiles(config.objectsFiles, desired, {
       logger: { info: (m, f) => objectsLog.info(m, f), warn: (m, f) => objectsLog.warn(m, f) },
+      onReport: (report) => metrics.objectsSkipped("file", report.skipped),
       watch: true,
     });
     const report = await objects.ready;

@@ -64,6 +64,8 @@ export interface ParsedObjects {
   readonly kept: { readonly kind: RecordKind; readonly key: string }[];
   /** Objects of kinds the policy does not read. */
   ignored: number;
+  /** Objects of kinds the policy reads that could not be converted (each also has a problem line). */
+  skipped: number;
   /** Problems with single objects or fields, to log. */
   readonly problems: string[];
   /** Set when the file as a whole is unusable (unreadable, bad JSON or YAML): nothing of it is applied. */
@@ -77,6 +79,8 @@ export interface ReloadReport {
   readonly upserted: number;
   readonly deleted: number;
   readonly unchanged: number;
+  /** Objects that could not be converted (their reasons are among `problems`). */
+  readonly skipped: number;
   /** Files that could not be used; what they held before stays applied. */
   readonly badFiles: string[];
   readonly problems: string[];
@@ -90,13 +94,15 @@ export interface ObjectsFilesOptions {
   readonly debounceMs?: number;
   /** Most problems logged per reload; default 50. */
   readonly maxLoggedProblems?: number;
+  /** Told the outcome of every load and reload, whatever started it (for metrics). */
+  readonly onReport?: (report: ReloadReport) => void;
 }
 
 /** Deepest `List` nesting followed. */
 const MAX_LIST_DEPTH = 2;
 
 function emptyParse(sink?: (record: AnyRecord) => void): ParsedObjects {
-  return { records: [], kept: [], ignored: 0, problems: [], sink };
+  return { records: [], kept: [], ignored: 0, skipped: 0, problems: [], sink };
 }
 
 /** Adds the objects in one parsed document (an object, an array, or a List) to `out`. */
@@ -137,6 +143,7 @@ function collect(
   const converted = CONVERTERS[kind](obj, intern);
   if ("skip" in converted) {
     const name = converted.key === undefined ? "" : ` ${converted.key}`;
+    out.skipped++;
     out.problems.push(`${where}: ${kind}${name} skipped: ${converted.skip}`);
     if (converted.key !== undefined) out.kept.push({ kind, key: converted.key });
     return;
@@ -346,6 +353,7 @@ export class ObjectsFiles {
   readonly #logger: ObjectsLogger;
   readonly #debounceMs: number;
   readonly #maxLogged: number;
+  readonly #onReport: ((report: ReloadReport) => void) | undefined;
   /** Path → the objects that file contributes. */
   #byFile = new Map<string, Identities>();
   #running: Promise<ReloadReport> | undefined;
@@ -361,6 +369,7 @@ export class ObjectsFiles {
     this.#logger = options.logger ?? silent;
     this.#debounceMs = options.debounceMs ?? 100;
     this.#maxLogged = options.maxLoggedProblems ?? 50;
+    this.#onReport = options.onReport;
   }
 
   /**
@@ -455,7 +464,7 @@ export class ObjectsFiles {
     let fileIndex = 0;
     const keep = (ids: Identities | undefined) =>
       ids?.kinds.forEach((kind, i) => seen[kind].set(ids.keys[i], fileIndex));
-    let deleted = 0, upserted = 0, unchanged = 0;
+    let deleted = 0, upserted = 0, unchanged = 0, skipped = 0;
     // One intern table per reload: records of one load share their node, Subnet and provider strings.
     const intern = createIntern();
     // Later files win: read them first, and skip in earlier files what a later one defines, so that an
@@ -496,6 +505,7 @@ export class ObjectsFiles {
         ids.keys.push(key);
       });
       problems.push(...applied.problems);
+      skipped += applied.skipped;
       if (applied.fatal !== undefined) {
         // The file changed between the passes: keep what was applied and what it held before.
         badFiles.push(path);
@@ -536,8 +546,16 @@ export class ObjectsFiles {
     if (problems.length > this.#maxLogged) {
       this.#logger.warn(`objects files: ${problems.length - this.#maxLogged} more problems not shown`);
     }
-    this.#logger.info("objects files: loaded", { files: this.#paths.length, upserted, deleted, unchanged });
-    return { upserted, deleted, unchanged, badFiles, problems };
+    this.#logger.info("objects files: loaded", {
+      files: this.#paths.length,
+      upserted,
+      deleted,
+      unchanged,
+      skipped,
+    });
+    const report = { upserted, deleted, unchanged, skipped, badFiles, problems };
+    this.#onReport?.(report);
+    return report;
   }
 }
 

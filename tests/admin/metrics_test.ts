@@ -117,6 +117,9 @@ Deno.test("SpeakerMetrics exports kube-ovn-speaker's series and ours, read at sc
   metrics.watchRestarted("pods");
   metrics.watchRestarted("pods");
   metrics.watchSynced("subnets", 1_795_000_000_000);
+  metrics.objectsSkipped("watch");
+  metrics.objectsSkipped("file", 3);
+  metrics.objectsSkipped("file", 0);
 
   const families = parsePrometheusText(await registry.expose());
   const f = (name: string) => {
@@ -157,6 +160,8 @@ Deno.test("SpeakerMetrics exports kube-ovn-speaker's series and ours, read at sc
   assertEquals(valueOf(f("kube_ovn_speaker_event_to_wire_seconds").samples, { le: "+Inf" }), 2);
   assertEquals(f("kube_ovn_speaker_watch_restarts_total").type, "counter");
   assertEquals(valueOf(f("kube_ovn_speaker_watch_restarts_total").samples, { resource: "pods" }), 2);
+  assertEquals(valueOf(f("kube_ovn_speaker_objects_skipped_total").samples, { source: "watch" }), 1);
+  assertEquals(valueOf(f("kube_ovn_speaker_objects_skipped_total").samples, { source: "file" }), 3);
   assertEquals(
     valueOf(f("kube_ovn_speaker_watch_last_sync_timestamp_seconds").samples, { resource: "subnets" }),
     1_795_000_000,

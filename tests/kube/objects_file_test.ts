@@ -146,6 +146,7 @@ Deno.test("(await parseObjectsText()) reports a bad object with a reason and rem
   );
   assertEquals(keys(parsed), ["Subnet/demo"]);
   assertEquals(parsed.kept, [{ kind: "Service", key: "default/s" }]);
+  assertEquals(parsed.skipped, 1);
   assert(parsed.problems[0].includes("skipped"), parsed.problems[0]);
 });
 
