@@ -57,7 +57,7 @@ async function startGobgpdOnLoopback(dir: string, port: number): Promise<{
   return { process, routes };
 }
 
-Deno.test("objects in a real API server reach a real router through the speaker, with the manifests' RBAC", async () => {
+Deno.test("objects in a real API server reach a real router through the speaker run with kube-ovn-speaker's arguments and the manifests' RBAC", async () => {
   requireTools(["gobgpd", "gobgp"]);
   await using api = await TestApiServer.start();
   const token = await api.createServiceAccountToken("kube-system", "kube-ovn-speaker");
@@ -120,13 +120,17 @@ Deno.test("objects in a real API server reach a real router through the speaker,
       "run",
       "-A",
       `${root}main.ts`,
-      "--cluster-as=65001",
-      "--neighbor-as=65000",
+      // kube-ovn-speaker's DaemonSet argument list (yamls/speaker.yaml), unchanged but for the addresses...
+      "--logtostderr=false",
+      "--alsologtostderr=true",
+      "--log_file=/var/log/kube-ovn/kube-ovn-speaker.log",
+      "--log_file_max_size=200",
       "--neighbor-address=127.0.0.2",
+      "--neighbor-as=65000",
+      "--cluster-as=65001",
+      "--announce-cluster-ip=true",
+      // ...and what this test needs: the router's port, a kubeconfig, the admin port.
       `--neighbor-port=${bgpPort}`,
-      "--router-id=127.0.0.1",
-      "--node-name=node-1",
-      "--announce-cluster-ip",
       `--kubeconfig=${kubeconfig}`,
       // The session's local address is our "pod IP", so --node-ips replaces it as the next hop (gobgpd
       // refuses loopback next hops).
@@ -135,7 +139,8 @@ Deno.test("objects in a real API server reach a real router through the speaker,
       `--pprof-port=${adminPort}`,
     ],
     logPath: `${dir}/speaker.log`,
-    env: { POD_IPS: "127.0.0.1" },
+    // As the DaemonSet's downward API sets them: the router id comes from POD_IPS.
+    env: { NODE_NAME: "node-1", POD_IP: "127.0.0.1", POD_IPS: "127.0.0.1" },
   });
   const diagnostics = async () =>
     `speaker:\n${await speaker.logTail()}\ngobgpd:\n${await router.process.logTail()}`;
