@@ -16,6 +16,7 @@ import { ReadinessGate } from "../admin/readiness.ts";
 import { type AdminServer, startAdminServer } from "../admin/server.ts";
 import { type PrefixStatus, speakerStatus, type StatusReport } from "../admin/status_report.ts";
 import { BgpSpeaker, type SpeakerConfig as BgpSpeakerConfig } from "../session/speaker.ts";
+import { allowedSourceAddresses } from "../transport/source_address.ts";
 import type { PeerStatus as SessionPeerStatus } from "../session/peer.ts";
 import { DesiredState } from "../kube/desired_state.ts";
 import { watchObjectsFiles } from "../kube/objects_file.ts";
@@ -73,12 +74,20 @@ function readSecretFile(path: string): string | Error {
   }
 }
 
-/** The BGP engine's view of the validated configuration. */
-export function bgpSpeakerConfig(config: SpeakerConfig, logger: Logger): BgpSpeakerConfig {
+/**
+ * The BGP engine's view of the validated configuration. `localAddresses` are the source addresses to bind
+ * per neighbor (from `--allowed-source-addresses`).
+ */
+export function bgpSpeakerConfig(
+  config: SpeakerConfig,
+  logger: Logger,
+  localAddresses: ReadonlyMap<string, string> = new Map(),
+): BgpSpeakerConfig {
   const neighbors = [...config.neighborAddresses, ...config.neighborIpv6Addresses].map((address) => ({
     address,
     asn: config.neighborAs,
     port: config.neighborPort,
+    localAddress: localAddresses.get(address),
   }));
   const session = logger.component("session");
   return {
@@ -219,7 +228,18 @@ export async function runSpeaker(argv: string[]): Promise<number> {
     },
     { onListenerError: (err) => logger.error("policy", "change listener failed", { error: String(err) }) },
   );
-  const speaker = new BgpSpeaker(bgpSpeakerConfig(config, logger));
+  // --allowed-source-addresses: the source toward each neighbor must be allowed, and is bound (as in
+  // kube-ovn-speaker, checked once at start).
+  const sources = allowedSourceAddresses(
+    [...config.neighborAddresses, ...config.neighborIpv6Addresses],
+    { ipv4: config.allowedSourceAddresses, ipv6: config.allowedSourceIpv6Addresses },
+  );
+  if (!sources.ok) {
+    for (const error of sources.errors) logger.error("session", "speaker startup is rejected", { error });
+    sink.flushSync();
+    return 1;
+  }
+  const speaker = new BgpSpeaker(bgpSpeakerConfig(config, logger, sources.localAddresses));
   const staticMode = config.objectsFiles.length > 0;
   const caches = staticMode ? ["objects-files"] : config.natGwMode ? [resourceName(IPTABLES_EIPS)] : [
     resourceName(PODS),

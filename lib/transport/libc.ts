@@ -22,6 +22,7 @@ export const AF_INET = 2;
 /** Address family IPv6. */
 export const AF_INET6 = 10;
 const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 /** Socket-level options. */
@@ -222,6 +223,12 @@ export function openTcpSocket(family: IpFamily): number {
     c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
     "socket()",
   );
+}
+
+/** Opens a close-on-exec UDP socket of the family; the caller owns the fd. */
+export function openUdpSocket(family: IpFamily): number {
+  const c = open();
+  return check(c, c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket()");
 }
 
 /** Closes an fd this process owns; errors are ignored (the fd is gone either way on Linux). */

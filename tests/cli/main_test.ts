@@ -55,3 +55,19 @@ Deno.test("speaker --version and the subcommands' --help answer without starting
   const badListen = await speaker(["listen", "--as", "x"]);
   assertEquals(badListen.code, 2);
 });
+
+Deno.test("the speaker refuses to start when the source toward a neighbor is not an allowed source address", async () => {
+  const { code, stderr } = await speaker([
+    "--cluster-as=65001",
+    "--neighbor-as=65000",
+    "--neighbor-address=127.0.0.2",
+    "--router-id=127.0.0.1",
+    "--node-name=node-1",
+    "--allowed-source-addresses=127.0.0.9",
+    "--enable-metrics=false",
+    "--objects-file=manifests/examples/objects.yaml",
+  ]);
+  assertEquals(code, 1);
+  assertStringIncludes(stderr, "speaker startup is rejected");
+  assertStringIncludes(stderr, "toward neighbor 127.0.0.2 is 127.0.0.1");
+});
