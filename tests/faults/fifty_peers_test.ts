@@ -7,43 +7,12 @@
 import { assert, assertEquals } from "../assert.ts";
 import { RawBgpPeer } from "../hostile/raw_bgp_peer.ts";
 import { startSpeaker } from "../hostile/speaker_process.ts";
-import { prefixToString } from "../../lib/wire/nlri.ts";
-import type { UpdateMessage } from "../../lib/wire/types.ts";
+import { RouteTracker } from "../hostile/route_tracker.ts";
 import { desiredPrefixes, podsInRange, writeClusterObjects } from "./cluster_objects.ts";
 
 const PEERS = 50;
 const OBJECTS = { subnetCidr: "100.64.0.0/16", pods: podsInRange("100.64.0.1", 5_000) };
 const WANT = desiredPrefixes(OBJECTS);
-
-/** What one receiver got up to the IPv4 End-of-RIB. */
-interface ReceivedTable {
-  readonly prefixes: Set<string>;
-  readonly nextHops: Set<string>;
-  readonly asPaths: Set<string>;
-  updates: number;
-}
-
-async function receiveTable(peer: RawBgpPeer, timeoutMs: number): Promise<ReceivedTable> {
-  const table: ReceivedTable = { prefixes: new Set(), nextHops: new Set(), asPaths: new Set(), updates: 0 };
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const f = await peer.next(Math.max(0, deadline - Date.now()));
-    if (typeof f === "string") throw new Error(`${peer.localAddress}: ${f} before End-of-RIB`);
-    if (f.type === 3) throw new Error(`${peer.localAddress}: NOTIFICATION ${f.bytes.slice(19)}`);
-    if (f.type !== 2) continue;
-    const u = peer.decode(f) as UpdateMessage;
-    if (u.nlri.length === 0 && u.withdrawn.length === 0 && Object.keys(u.attributes).length === 0) {
-      return table;
-    }
-    table.updates++;
-    for (const p of u.withdrawn) table.prefixes.delete(prefixToString(p));
-    for (const p of u.nlri) table.prefixes.add(prefixToString(p));
-    if (u.nlri.length > 0) {
-      table.nextHops.add(u.attributes.nextHop ?? "none");
-      table.asPaths.add(JSON.stringify(u.attributes.asPath ?? []));
-    }
-  }
-}
 
 Deno.test({
   name: `${PEERS} peers dialling in at once in passive mode each receive the full table`,
@@ -70,7 +39,10 @@ Deno.test({
         const tables = await Promise.all(peers.map(async (peer) => {
           await peer.establish({ holdTime: 3 });
           peer.startKeepalives(1_000);
-          return await receiveTable(peer, 30_000);
+          const table = new RouteTracker(peer);
+          await table.waitFor((t) => t.endOfRib, 30_000, `End-of-RIB at ${peer.localAddress}`);
+          await table.stop();
+          return table;
         }));
         const ms = Math.round(performance.now() - started);
         for (const [i, t] of tables.entries()) {

@@ -25,6 +25,10 @@ export class RouteTracker {
   readonly withdrawals: string[] = [];
   /** UPDATE messages received. */
   updates = 0;
+  /** Every distinct NEXT_HOP (or first MP_REACH_NLRI next hop) of the announcements. */
+  readonly nextHops: Set<string> = new Set();
+  /** Every distinct AS_PATH of the announcements, as JSON. */
+  readonly asPaths: Set<string> = new Set();
   /** True once the IPv4 unicast End-of-RIB arrived. */
   endOfRib = false;
   /** The NOTIFICATION that ended the session, if any. */
@@ -74,7 +78,12 @@ export class RouteTracker {
         this.withdrawals.push(text);
         this.prefixes.delete(text);
       }
-      for (const p of [...u.nlri, ...(a.mpReach?.nlri ?? [])]) this.prefixes.add(prefixToString(p));
+      const announced = [...u.nlri, ...(a.mpReach?.nlri ?? [])];
+      for (const p of announced) this.prefixes.add(prefixToString(p));
+      if (announced.length > 0) {
+        this.nextHops.add(a.nextHop ?? a.mpReach?.nextHops[0] ?? "none");
+        this.asPaths.add(JSON.stringify(a.asPath ?? []));
+      }
     }
   }
 
