@@ -382,8 +382,9 @@ function refreshesIn(stream: Uint8Array): number {
     if (length < 19 || length > MAX_MESSAGE || at + length > stream.length) return n;
     const type = stream[at + 18];
     if (type < 1 || type > 5) return n;
+    // Octets after the four of a subtype 0 request are ORF entries (RFC 5291): it is answered all the same.
     if (
-      type === 5 && length === 23 && stream[at + 19] === 0 && stream[at + 20] === 1 &&
+      type === 5 && length >= 23 && stream[at + 19] === 0 && stream[at + 20] === 1 &&
       stream[at + 21] === 0 && stream[at + 22] === 1
     ) n++;
     at += length;
