@@ -86,6 +86,14 @@ const V6_NLRI = [32, 0x20, 0x01, 0x0d, 0xb8];
 const announce = (attributes: Uint8Array, nlri: readonly number[] = NLRI) =>
   updateMessage({ attributes, nlri });
 
+/** `count` valid announcements of 198.51.100.0/24 back to back (about 47 octets each). */
+function burst(count: number): Uint8Array {
+  const one = announce(MANDATORY);
+  const out = new Uint8Array(one.length * count);
+  for (let i = 0; i < count; i++) out.set(one, i * one.length);
+  return out;
+}
+
 const short = (type: number, bodyLength: number) => frame(type, new Uint8Array(bodyLength));
 
 function badMarker(): Uint8Array {
@@ -361,6 +369,20 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     stage: "established",
     bytes: announce(concat(MANDATORY, attribute(0x40, 99, [0xaa]))),
     expect: { notification: [3, 2], data: "406301AA" },
+  },
+  {
+    name: "a bad marker in the middle of a 1 MB burst of valid UPDATEs",
+    rule: "RFC 4271 §6.1: the NOTIFICATION must reach the peer although more data is on its way",
+    stage: "established",
+    bytes: concat(burst(2_000), badMarker(), burst(20_000)),
+    expect: { notification: [1, 1], data: "" },
+  },
+  {
+    name: "a malformed UPDATE followed by 1 MB of valid UPDATEs",
+    rule: "RFC 7606 §4: Malformed Attribute List; the NOTIFICATION must not be lost in a reset",
+    stage: "established",
+    bytes: concat(updateMessage({ attributes: MANDATORY, attributesLength: 200 }), burst(22_000)),
+    expect: { notification: [3, 1] },
   },
   // ---------------------------------------------------------------------------------------------
   // UPDATE: RFC 7606 treat-as-withdraw (the session stays, the prefixes count as withdrawn)
