@@ -231,6 +231,30 @@ export class RawBgpPeer {
     });
   }
 
+  /**
+   * Waits (bounded) for one connection to `host:port` from the speaker in active mode and returns it; the
+   * listening socket is closed again before this resolves.
+   */
+  static accept(host: string, port: number, timeoutMs: number): Promise<RawBgpPeer> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({ noDelay: true });
+      const timer = setTimeout(() => {
+        server.close();
+        reject(new Error(`No connection to ${host}:${port} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      server.once("connection", (socket: net.Socket) => {
+        clearTimeout(timer);
+        server.close();
+        resolve(new RawBgpPeer(socket));
+      });
+      server.once("error", (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      server.listen(port, host);
+    });
+  }
+
   /** True once the connection is closed (by either side). */
   get closed(): boolean {
     return this.#closed;
