@@ -16,10 +16,12 @@ import {
   defaultCapabilities,
   frame,
   openMessage,
+  type OpenOptions,
   updateMessage,
   withLengthField,
 } from "./raw_bgp_peer.ts";
 import { KEEPALIVE } from "../../lib/wire/message.ts";
+import { encodeOpenBody } from "../../lib/wire/open.ts";
 
 /** What the speaker must answer. */
 export type Expectation =
@@ -52,6 +54,8 @@ export interface HostileCase {
   readonly stage: "open" | "established";
   /** The bytes to send. */
   readonly bytes: Uint8Array;
+  /** Changes to our OPEN of the `"established"` stage (e.g. extended messages). */
+  readonly open?: OpenOptions;
   readonly expect: Expectation;
   /**
    * The speaker does not do this yet: the id of the bug in /tmp/team/bugs.md. The case is reported as
@@ -85,6 +89,29 @@ const V6_NLRI = [32, 0x20, 0x01, 0x0d, 0xb8];
 
 const announce = (attributes: Uint8Array, nlri: readonly number[] = NLRI) =>
   updateMessage({ attributes, nlri });
+
+/** An OPEN of about 5,000 octets: 25 unknown capabilities of 190 octets, in RFC 9072 extended parameters. */
+const HUGE_OPEN = frame(
+  1,
+  encodeOpenBody({
+    type: 1,
+    version: 4,
+    asn: 65000,
+    holdTime: 90,
+    routerId: "10.99.0.2",
+    capabilities: [
+      ...defaultCapabilities(65000),
+      ...Array.from({ length: 25 }, (_, i) => ({ code: 200 + i, raw: new Uint8Array(190) })),
+    ],
+  }),
+);
+
+/** `count` /32 NLRI in 100.64.0.0/10, five octets each. */
+function manyHostRoutes(count: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(32, 100, 64 + (i >> 16), (i >> 8) & 0xff, i & 0xff);
+  return out;
+}
 
 /** `count` valid announcements of 198.51.100.0/24 back to back (about 47 octets each). */
 function burst(count: number): Uint8Array {
@@ -185,6 +212,35 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     stage: "established",
     bytes: frame(5, Uint8Array.from([0, 1, 0, 1, 0])),
     expect: { stays: "accepted", received: 0, answered: true },
+  },
+  {
+    name: "an OPEN of about 5,000 octets (RFC 9072 extended optional parameters)",
+    rule: "RFC 8654 §4 / RFC 4271 §6.1: an OPEN is never longer than 4096 octets: Bad Message Length",
+    stage: "open",
+    bytes: HUGE_OPEN,
+    expect: { notification: [1, 2], data: hex(HUGE_OPEN.subarray(16, 18)) },
+  },
+  {
+    name: "silence: no KEEPALIVE for longer than the hold time",
+    rule: "RFC 4271 §6.5: Hold Timer Expired",
+    stage: "established",
+    bytes: new Uint8Array(0),
+    expect: { notification: [4, 0] },
+  },
+  {
+    name: "an UPDATE of 60,000 octets after extended messages were negotiated",
+    rule: "RFC 8654 §3: with the Extended Message capability on both sides, messages up to 65,535 octets",
+    stage: "established",
+    open: { capabilities: [...defaultCapabilities(65000), { code: 6 }] },
+    bytes: announce(MANDATORY, manyHostRoutes(11_990)),
+    expect: { stays: "accepted", received: 11_990 },
+  },
+  {
+    name: "an UPDATE of 60,000 octets without extended messages",
+    rule: "RFC 4271 §6.1: Bad Message Length, data = the length field",
+    stage: "established",
+    bytes: announce(MANDATORY, manyHostRoutes(11_990)),
+    expect: { notification: [1, 2], data: hex(announce(MANDATORY, manyHostRoutes(11_990)).subarray(16, 18)) },
   },
   // ---------------------------------------------------------------------------------------------
   // OPEN (RFC 4271 §6.2, RFC 5492, RFC 6286, RFC 6793)

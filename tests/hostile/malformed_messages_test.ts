@@ -76,8 +76,10 @@ async function runCase(speaker: SpeakerProcess, c: HostileCase, address: string)
   const peer = await RawBgpPeer.connect({ host: "127.0.0.1", port: speaker.bgpPort, localAddress: address });
   try {
     if (c.stage === "established") {
-      await peer.establish({ holdTime: 3 });
+      await peer.establish({ holdTime: 3, ...c.open });
       await drainInitialTable(peer);
+      // Cases that keep the session take a few seconds: keep the 3 s hold timer fed meanwhile.
+      if ("stays" in c.expect) peer.startKeepalives(1_000);
     }
     const expect = c.expect;
     if ("established" in expect) {
@@ -88,7 +90,7 @@ async function runCase(speaker: SpeakerProcess, c: HostileCase, address: string)
     }
     await peer.send(c.bytes);
     if ("notification" in expect) {
-      const n = await peer.expectNotification(3_000);
+      const n = await peer.expectNotification(6_000);
       assertEquals([n.code, n.subcode], [...expect.notification], `code/subcode (data ${hex(n.data)})`);
       if (expect.data !== undefined) assertEquals(hex(n.data), expect.data, "NOTIFICATION data");
       assert(await peer.waitClosed(3_000), "The speaker did not close the connection after its NOTIFICATION");
