@@ -9,7 +9,8 @@
 import { runtimeFlags } from "./permissions.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-const dist = `${root}dist`;
+/** The output folder: `dist/`, or `SPEAKER_DIST` (tests build elsewhere so that builds never race). */
+const dist = Deno.env.get("SPEAKER_DIST") || `${root}dist`;
 
 async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<boolean> {
   const child = new Deno.Command(cmd, { args, cwd: root, env, stdout: "inherit", stderr: "inherit" });
@@ -53,13 +54,13 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   const size = Deno.statSync(bundle).size;
-  console.log(`build: wrote dist/speaker.js (${(size / 1024).toFixed(0)} KiB)`);
+  console.log(`build: wrote ${bundle.replace(root, "")} (${(size / 1024).toFixed(0)} KiB)`);
 
   const flags = runtimeFlags();
   const denort = findDenort(Deno.env.toObject(), Deno.version.deno);
   if (!denort.found) {
-    console.log(`build: skipped dist/speaker (deno compile): ${denort.reason}`);
-    console.log("build: run dist/speaker.js with: deno run " + flags.join(" ") + " dist/speaker.js");
+    console.log(`build: skipped ${dist.replace(root, "")}/speaker (deno compile): ${denort.reason}`);
+    console.log(`build: run the bundle with: deno run ${flags.join(" ")} ${bundle.replace(root, "")}`);
     Deno.exit(0);
   }
   const ok = await run(Deno.execPath(), ["compile", ...flags, "-o", `${dist}/speaker`, bundle]);
@@ -67,5 +68,26 @@ if (import.meta.main) {
     console.error(`build: deno compile failed (runtime from ${denort.reason})`);
     Deno.exit(1);
   }
-  console.log(`build: wrote dist/speaker with ${denort.reason}`);
+  // A runtime that is not a real denort (e.g. the full deno binary) yields an executable that ignores the
+  // embedded program: check that it runs ours.
+  const check = await new Deno.Command(`${dist}/speaker`, {
+    args: ["--version"],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output().catch(() => undefined);
+  const version = check ? new TextDecoder().decode(check.stdout).trim() : "";
+  if (!version.startsWith("speaker ")) {
+    await Deno.remove(`${dist}/speaker`).catch(() => {});
+    console.error(
+      `build: ${
+        dist.replace(root, "")
+      }/speaker (runtime from ${denort.reason}) does not run the speaker: '--version' printed ` +
+        `${
+          JSON.stringify(version.split("\n")[0])
+        }; the runtime is not a denort build, so the file was removed`,
+    );
+    Deno.exit(1);
+  }
+  console.log(`build: wrote ${dist.replace(root, "")}/speaker (${version}) with ${denort.reason}`);
 }
