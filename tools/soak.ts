@@ -64,7 +64,7 @@ async function main(): Promise<number> {
     console.error("Usage: soak.ts [--minutes 1..1440] [--pods 1..60000] [--churn-ms ≥100] [--out FILE]");
     return 2;
   }
-  requireTools(["ip", "bird", "birdc", "vtysh", "curl"]);
+  requireTools(["ip", "bird", "birdc", "vtysh", "python3"]);
   const rand = mulberry32(Number(values.seed));
   const emit = async (line: unknown) => {
     const text = JSON.stringify(line);

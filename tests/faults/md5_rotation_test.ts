@@ -22,7 +22,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    requireTools(["ip", "vtysh", "curl"]);
+    requireTools(["ip", "vtysh", "python3"]);
     await using topo = await Topology.create({ hosts: 2 });
     const [h1, h2] = [topo.host(1), topo.host(2)];
     const objectsPath = `${topo.workDir}/objects.json`;

@@ -22,7 +22,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    requireTools(["ip", "bird", "birdc", "vtysh", "curl"]);
+    requireTools(["ip", "bird", "birdc", "vtysh", "python3"]);
     await using topo = await Topology.create({ hosts: 3 });
     const [h1, h2, h3] = [topo.host(1), topo.host(2), topo.host(3)];
     const objectsPath = `${topo.workDir}/objects.json`;

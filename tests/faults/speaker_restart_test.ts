@@ -26,7 +26,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    requireTools(["ip", "vtysh", "curl", "tcpdump", "tshark"]);
+    requireTools(["ip", "vtysh", "python3", "tcpdump", "tshark"]);
     await using topo = await Topology.create({ hosts: 2 });
     const [h1, h2] = [topo.host(1), topo.host(2)];
     const objectsPath = `${topo.workDir}/objects.json`;

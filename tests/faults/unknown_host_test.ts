@@ -18,7 +18,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    requireTools(["ip", "bird", "birdc", "curl", "tcpdump", "tshark"]);
+    requireTools(["ip", "bird", "birdc", "python3", "tcpdump", "tshark"]);
     await using topo = await Topology.create({ hosts: 3 });
     const [h1, h2, h3] = [topo.host(1), topo.host(2), topo.host(3)];
     const objectsPath = `${topo.workDir}/objects.json`;

@@ -59,7 +59,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    requireTools(["ip", "exabgp", "curl"]);
+    requireTools(["ip", "exabgp", "python3"]);
     await using topo = await Topology.create({ hosts: 2 });
     const [h1, h2] = [topo.host(1), topo.host(2)];
     const objectsPath = `${topo.workDir}/objects.json`;

@@ -56,6 +56,18 @@ export interface SpeakerOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/** A GET printing the body, a newline and the status code (0 when the server cannot be reached). */
+const HTTP_GET = [
+  "import sys, urllib.request, urllib.error",
+  "try:",
+  "    r = urllib.request.urlopen(sys.argv[1], timeout=3); body, code = r.read(), r.status",
+  "except urllib.error.HTTPError as e:",
+  "    body, code = e.read(), e.code",
+  "except Exception:",
+  "    body, code = b'', 0",
+  "sys.stdout.write(body.decode('utf-8', 'replace') + '\\n' + str(code))",
+].join("\n");
+
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -98,12 +110,15 @@ export class SpeakerProcess implements AsyncDisposable {
     return this.process.pid;
   }
 
-  /** GETs an admin path and returns status and body; runs curl inside the namespace when there is one. */
+  /**
+   * GETs an admin path and returns status and body. Inside a namespace (which the test process cannot
+   * reach) python3's urllib does the request there: python3 is present wherever ExaBGP is installed.
+   */
   async admin(path: string): Promise<{ status: number; body: string }> {
     const url = `http://127.0.0.1:${this.adminPort}${path}`;
     if (this.#options.host) {
       const r = await runCommand(
-        ["curl", "-s", "--max-time", "3", "-o", "-", "-w", "\n%{http_code}", url],
+        ["python3", "-c", HTTP_GET, url],
         { netns: this.#options.host.netns, allowFailure: true },
       );
       const cut = r.stdout.lastIndexOf("\n");
