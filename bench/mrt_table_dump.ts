@@ -4,8 +4,8 @@
  *
  * The peer index names one peer with AS 0 and BGP identifier 0, so gobgp's CLI leaves the source AS unset
  * and gobgpd treats the paths as locally originated, as kube-ovn-speaker's `AddPath` calls make them.
- * Attributes: ORIGIN IGP, empty AS_PATH, and the next hop (NEXT_HOP for IPv4; for IPv6 the abbreviated
- * MP_REACH_NLRI of RFC 6396 §4.3.4, next hop length and address only).
+ * Attributes: ORIGIN IGP, empty AS_PATH, and the next hop (NEXT_HOP for IPv4; for IPv6 an MP_REACH_NLRI
+ * with AFI, SAFI, next hop and no NLRI: gobgp does not read the abbreviated form of RFC 6396 §4.3.4).
  *
  * @example
  * ```ts ignore
@@ -43,7 +43,7 @@ export function tableDump(family: BenchFamily, n: number, nextHop: string, paddi
   const v6 = family === "ipv6";
   const time = Math.floor(Date.now() / 1000);
   const attrs = v6
-    ? Uint8Array.of(0x40, 1, 1, 0, 0x40, 2, 0, 0x80, 14, 17, 16, ...ipv6Bytes(nextHop))
+    ? Uint8Array.of(0x40, 1, 1, 0, 0x40, 2, 0, 0x80, 14, 21, 0, 2, 1, 16, ...ipv6Bytes(nextHop), 0)
     : Uint8Array.of(0x40, 1, 1, 0, 0x40, 2, 0, 0x40, 3, 4, ...ipv4Bytes(nextHop));
   const addrLen = v6 ? 16 : 4;
   const entryLen = 4 + 1 + addrLen + 2 + 8 + attrs.length;
