@@ -170,7 +170,7 @@ export function floodSection(samples: readonly FloodSample[], reps: number): Sec
       `receiver under test (${reps} repetition(s), fresh namespaces). Ours runs passive (\`--passivemode\`) ` +
       "with an objects file that announces nothing; idle RSS and CPU are read 2 s after start, then BIRD is " +
       "started; RSS is sampled every 20 ms until the receiver has counted every route (ours: " +
-      "`prefixes.received` of `/status`, polled every 100 ms through curl in the namespace; gobgpd: `gobgp " +
+      "`prefixes.received` of `/status`, polled every 100 ms from inside the namespace; gobgpd: `gobgp " +
       "global rib summary`). The session stayed up when BIRD's Established timestamp is the same 2 s after " +
       "the flood and ours logged no `session down`.",
     ],
@@ -198,7 +198,7 @@ export const inboundFlood: Benchmark = {
   id: "flood",
   title: "Inbound flood",
   async run(context: BenchContext): Promise<Section> {
-    requireTools(["ip", "bird", "birdc", "gobgpd", "gobgp", "curl"]);
+    requireTools(["ip", "bird", "birdc", "gobgpd", "gobgp", "python3"]);
     const n = context.quick ? 10_000 : 1_000_000;
     const samples: FloodSample[] = [];
     const errors: string[] = [];

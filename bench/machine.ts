@@ -34,7 +34,10 @@ export async function describeMachine(): Promise<[string, string][]> {
   const memKb = Number(/MemTotal:\s+(\d+)/.exec(meminfo)?.[1] ?? NaN);
   const cpu = /model name\s*:\s*(.*)/.exec(readOr("/proc/cpuinfo"))?.[1]?.trim() ?? "?";
   const nproc = await firstLine(["nproc"]);
+  const repo = new URL("..", import.meta.url).pathname;
+  const commit = await firstLine(["git", "-C", repo, "log", "-1", "--format=%h %ci"]);
   return [
+    ["commit at start", commit],
     ["nproc", nproc],
     ["CPU", cpu],
     ["memory", `${(memKb / 1024 / 1024).toFixed(1)} GiB`],
