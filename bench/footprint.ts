@@ -36,12 +36,13 @@ export interface FootprintSample {
 const SETTLE_MS = 2_000;
 const IDLE_WINDOW_MS = 5_000;
 
-/** Measures one sender holding `n` routes towards `peers` BIRD receivers. */
+/** Measures one sender holding `n` routes towards `peers` BIRD receivers (ours with extra `denoFlags`). */
 export async function measureFootprint(
   context: BenchContext,
   sender: SenderKind,
   n: number,
   peers: number,
+  denoFlags: readonly string[] = [],
 ): Promise<FootprintSample> {
   await using topo = await Topology.create({ hosts: peers + 1 });
   const h1 = topo.host(1);
@@ -51,6 +52,7 @@ export async function measureFootprint(
     n,
     receivers: others.map((h) => h.ipv4),
     inputs: context.inputs,
+    denoFlags,
   });
   const receivers: Receiver[] = [];
   try {
