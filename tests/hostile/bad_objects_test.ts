@@ -177,9 +177,7 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "a Subnet whose CIDR is not of its spec.protocol family is skipped with a logged reason (pending fix R3)",
-  ignore: true,
+  name: "a Subnet whose CIDR is not of its spec.protocol family is skipped with a logged reason",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
