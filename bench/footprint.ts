@@ -9,7 +9,7 @@
 import { runCommand } from "../tests/harness/command.ts";
 import { requireTools } from "../tests/harness/tools.ts";
 import { Topology } from "../tests/harness/topology.ts";
-import { delay, waitFor } from "../tests/harness/wait.ts";
+import { delay } from "../tests/harness/wait.ts";
 import type { BenchContext, Benchmark } from "./benchmark.ts";
 import { cpuSeconds, processUsage } from "./process_usage.ts";
 import { type Receiver, startReceiver, waitForCount } from "./receivers.ts";
