@@ -31,6 +31,9 @@ export const BENCHMARKS: readonly Benchmark[] = [
   codec,
 ];
 
+/** The repository's deno.json (its fmt settings apply to the report). */
+const CONFIG_PATH = new URL("../deno.json", import.meta.url).pathname;
+
 /** The report's default path. */
 export const RESULTS_PATH = new URL("./RESULTS.md", import.meta.url).pathname;
 
@@ -95,7 +98,13 @@ export async function runSuite(args: string[]): Promise<number> {
   });
   const out = values.out ?? RESULTS_PATH;
   await Deno.writeTextFile(out, markdown);
-  console.log(markdown);
+  // The repository's `deno fmt --check` covers RESULTS.md: write it formatted (tables aligned).
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", "--config", CONFIG_PATH, out],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => undefined);
+  console.log(await Deno.readTextFile(out));
   console.error(`Report written to ${out}`);
   return failed ? 1 : 0;
 }
