@@ -90,7 +90,11 @@ export interface ReloadReport {
 export interface ObjectsFilesOptions {
   /** Default: a logger that drops everything. */
   readonly logger?: ObjectsLogger;
-  /** Quiet period after a file event before reloading; default 100 ms. */
+  /**
+   * Quiet period after a file event before reloading; default 20 ms: it gathers the events of one write, and
+   * keeps a change's reaction time low. Writers should rename a complete file into place: a writer that
+   * pauses longer than this mid-write can have a partial file read (a syntax error keeps the old contents).
+   */
   readonly debounceMs?: number;
   /** Most problems logged per reload; default 50. */
   readonly maxLoggedProblems?: number;
@@ -367,7 +371,7 @@ export class ObjectsFiles {
     this.#paths = paths.map((p) => resolve(p));
     this.#state = state;
     this.#logger = options.logger ?? silent;
-    this.#debounceMs = options.debounceMs ?? 100;
+    this.#debounceMs = options.debounceMs ?? 20;
     this.#maxLogged = options.maxLoggedProblems ?? 50;
     this.#onReport = options.onReport;
   }
