@@ -36,6 +36,8 @@ export interface FloodSample {
   readonly seconds: number;
   /** The session was Established throughout (upstream's Established timestamp unchanged, no down log). */
   readonly stayedUp: boolean;
+  /** Why it counts as not up, when it does not. */
+  readonly downReason?: string;
 }
 
 const UPSTREAM_AS = 65002;
@@ -50,7 +52,8 @@ export async function measureFlood(
   const [h1, h2] = [topo.host(1), topo.host(2)];
   let pid: number;
   let received: () => Promise<number>;
-  let downLogged: () => Promise<boolean> = () => Promise.resolve(false);
+  // Our "session down" log lines after `since` (epoch seconds), as text.
+  let downLogged: (since: number) => Promise<string | undefined> = () => Promise.resolve(undefined);
   if (receiver === "speaker") {
     const speaker = spawnSpeaker(topo, {
       host: h1,
@@ -67,7 +70,12 @@ export async function measureFlood(
       };
       return status.peers[0]?.prefixes.received ?? 0;
     };
-    downLogged = async () => (await speaker.logLines()).some((l) => l.msg === "session down");
+    downLogged = async (since) => {
+      const down = (await speaker.logLines()).find((l) =>
+        l.msg === "session down" && Date.parse(l.time) / 1000 >= since - 0.001
+      );
+      return down ? `session down logged at ${down.time}: ${String(down.reason)}` : undefined;
+    };
   } else {
     const gobgpd = await startGobgpd(topo, {
       host: h1,
@@ -109,6 +117,11 @@ export async function measureFlood(
       const cpu = cpuSeconds(pid) - cpuBefore;
       await delay(2_000);
       const sinceAfter = establishedSince(await ctl.command(`show protocols ${name}`), name);
+      const down = await downLogged(since);
+      const downReason = down ??
+        (sinceAfter !== since
+          ? `upstream's Established time changed from ${since} to ${sinceAfter}`
+          : undefined);
       return {
         receiver,
         n,
@@ -116,7 +129,8 @@ export async function measureFlood(
         peakRssMb: sampler.stop(),
         cpuSeconds: cpu,
         seconds: done - since,
-        stayedUp: sinceAfter === since && !await downLogged(),
+        stayedUp: downReason === undefined,
+        downReason,
       };
     } finally {
       ctl.close();
@@ -146,7 +160,7 @@ export function floodSection(samples: readonly FloodSample[], reps: number): Sec
       mebibytes(growth(s)),
       seconds(cpu(s)),
       seconds(median(s.map((x) => x.seconds))),
-      s.every((x) => x.stayedUp) ? "yes" : "**no**",
+      s.every((x) => x.stayedUp) ? "yes" : `**no**: ${s.find((x) => !x.stayedUp)?.downReason ?? ""}`,
       s === ours ? "1.00x / 1.00x" : `${ratio(growth(ours), growth(s))} / ${ratio(cpu(ours), cpu(s))}`,
       String(s.length),
     ];
@@ -154,7 +168,9 @@ export function floodSection(samples: readonly FloodSample[], reps: number): Sec
   const targets: TargetCheck[] = ours.length === 0 ? [] : [
     {
       target: `Inbound flood of ${ours[0].n} routes: session stays Established`,
-      measured: ours.every((s) => s.stayedUp) ? "stayed up in every run" : "went down",
+      measured: ours.every((s) => s.stayedUp)
+        ? "stayed up in every run"
+        : `went down: ${ours.find((s) => !s.stayedUp)?.downReason ?? ""}`,
       met: ours.every((s) => s.stayedUp),
     },
     {
