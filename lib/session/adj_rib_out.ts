@@ -205,28 +205,7 @@ export class DesiredSet {
    * (host bits are cleared) or {@linkcode Prefix} values.
    */
   replace(prefixes: Iterable<string | Prefix>): DesiredDelta {
-    const v4 = new KeyBuffer();
-    const v6 = new Set<Ipv6Key>();
-    const invalid: string[] = [];
-    for (const p of prefixes) {
-      if (typeof p === "string") {
-        const fast = fastIpv4Key(p);
-        if (fast !== undefined) {
-          v4.push(fast);
-          continue;
-        }
-        const parsed = parsePrefix(p);
-        if (parsed === undefined) invalid.push(p);
-        else if (parsed.afi === 1) v4.push(ipv4Key(parsed.addr, parsed.length));
-        else v6.add(ipv6Key(parsed.addr, parsed.length));
-      } else if (p.afi === 1 && p.addr.length === 4 && p.length <= 32) {
-        v4.push(ipv4Key(p.addr, p.length));
-      } else if (p.afi === 2 && p.addr.length === 16 && p.length <= 128) {
-        v6.add(ipv6Key(p.addr, p.length));
-      } else {
-        invalid.push(String(p.length));
-      }
-    }
+    const { v4, v6, invalid } = parseKeys(prefixes);
     // Copy out of the growable buffer so the set holds exactly its keys.
     const next = sortUnique(v4.view()).slice();
     const d4: Ipv4Key[] = [];
@@ -241,13 +220,91 @@ export class DesiredSet {
         j++;
       }
     }
+    const set6 = new Set(v6);
     const d6: Ipv6Key[] = [];
-    for (const k of v6) if (!this.#v6.has(k)) d6.push(k);
-    for (const k of this.#v6) if (!v6.has(k)) d6.push(k);
+    for (const k of set6) if (!this.#v6.has(k)) d6.push(k);
+    for (const k of this.#v6) if (!set6.has(k)) d6.push(k);
     this.#v4 = next;
-    this.#v6 = v6;
+    this.#v6 = set6;
     return { v4: d4, v6: d6, invalid };
   }
+
+  /**
+   * Adds and removes prefixes and returns the keys that changed; costs what the change costs (no parsing
+   * of the whole set), so a feed of small changes stays cheap at a million prefixes.
+   */
+  apply(added: Iterable<string | Prefix>, removed: Iterable<string | Prefix>): DesiredDelta {
+    const add = parseKeys(added);
+    const remove = parseKeys(removed);
+    const plus = sortUnique(add.v4.view());
+    const minus = sortUnique(remove.v4.view());
+    const d4: Ipv4Key[] = [];
+    if (plus.length + minus.length > 0) {
+      // One merge of the sorted old keys with the sorted additions, dropping the removals.
+      const old = this.#v4;
+      const next = new Float64Array(old.length + plus.length);
+      let n = 0;
+      let i = 0; // old
+      let a = 0; // plus
+      let r = 0; // minus
+      while (i < old.length || a < plus.length) {
+        let key: number;
+        let held = false;
+        if (a >= plus.length || (i < old.length && old[i] <= plus[a])) {
+          key = old[i++];
+          held = true;
+          if (a < plus.length && plus[a] === key) a++; // already desired
+        } else {
+          key = plus[a++];
+        }
+        while (r < minus.length && minus[r] < key) r++;
+        if (r < minus.length && minus[r] === key) {
+          if (held) d4.push(key);
+        } else {
+          next[n++] = key;
+          if (!held) d4.push(key);
+        }
+      }
+      // The array is replaced, never modified (sortedV4's contract).
+      this.#v4 = next.slice(0, n);
+    }
+    const d6: Ipv6Key[] = [];
+    for (const k of remove.v6) if (this.#v6.delete(k)) d6.push(k);
+    for (const k of add.v6) {
+      if (!this.#v6.has(k)) {
+        this.#v6.add(k);
+        d6.push(k);
+      }
+    }
+    return { v4: d4, v6: d6, invalid: [...add.invalid, ...remove.invalid] };
+  }
+}
+
+/** Parses CIDR text or {@linkcode Prefix} values into keys of each family. */
+function parseKeys(prefixes: Iterable<string | Prefix>): { v4: KeyBuffer; v6: Ipv6Key[]; invalid: string[] } {
+  const v4 = new KeyBuffer();
+  const v6: Ipv6Key[] = [];
+  const invalid: string[] = [];
+  for (const p of prefixes) {
+    if (typeof p === "string") {
+      const fast = fastIpv4Key(p);
+      if (fast !== undefined) {
+        v4.push(fast);
+        continue;
+      }
+      const parsed = parsePrefix(p);
+      if (parsed === undefined) invalid.push(p);
+      else if (parsed.afi === 1) v4.push(ipv4Key(parsed.addr, parsed.length));
+      else v6.push(ipv6Key(parsed.addr, parsed.length));
+    } else if (p.afi === 1 && p.addr.length === 4 && p.length <= 32) {
+      v4.push(ipv4Key(p.addr, p.length));
+    } else if (p.afi === 2 && p.addr.length === 16 && p.length <= 128) {
+      v6.push(ipv6Key(p.addr, p.length));
+    } else {
+      invalid.push(String(p.length));
+    }
+  }
+  return { v4, v6, invalid };
 }
 
 /** How a session announces routes: per peer, re-read on every reconnect. */

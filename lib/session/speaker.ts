@@ -20,7 +20,7 @@
 
 import { listenPeers, type NeighborTransport, type PeerListener } from "../transport/listen.ts";
 import type { Family, Prefix } from "../wire/types.ts";
-import { DesiredSet } from "./adj_rib_out.ts";
+import { type DesiredDelta, DesiredSet } from "./adj_rib_out.ts";
 import type { FsmConfig } from "./fsm.ts";
 import type { LocalOpenConfig } from "./open_policy.ts";
 import { type NeighborConfig, Peer, type PeerStatus, type SessionLogger } from "./peer.ts";
@@ -255,7 +255,18 @@ export class BgpSpeaker {
    * coalesce.
    */
   setDesired(prefixes: Iterable<string | Prefix>): DesiredUpdate {
-    const delta = this.#desired.replace(prefixes);
+    return this.#noteDelta(this.#desired.replace(prefixes));
+  }
+
+  /**
+   * Adds and removes desired prefixes (CIDR text or {@linkcode Prefix} values): the incremental form of
+   * {@linkcode BgpSpeaker.setDesired}, whose cost follows the size of the change, not of the set.
+   */
+  changeDesired(added: Iterable<string | Prefix>, removed: Iterable<string | Prefix>): DesiredUpdate {
+    return this.#noteDelta(this.#desired.apply(added, removed));
+  }
+
+  #noteDelta(delta: DesiredDelta): DesiredUpdate {
     for (const p of this.#peers) p.noteChanged(delta);
     let added = 0;
     for (const k of delta.v4) if (this.#desired.hasV4(k)) added++;

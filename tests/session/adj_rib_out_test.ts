@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { assert, assertEquals } from "../assert.ts";
 import {
   AdjRibOut,
@@ -291,4 +292,29 @@ Deno.test("AdjRibOut.holds() answers for what was sent, also in the middle of a 
   assert(rib.holds("2001:db8::/32"));
   assert(!rib.holds("198.51.100.0/24"));
   assert(!rib.holds("not a prefix"));
+});
+
+Deno.test("DesiredSet.apply() reaches the same set and reports the same changes as replace()", () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.integer({ min: 0, max: 63 }), { maxLength: 40 }),
+      fc.array(fc.integer({ min: 0, max: 63 }), { maxLength: 20 }),
+      fc.array(fc.integer({ min: 0, max: 63 }), { maxLength: 20 }),
+      (start, adds, removes) => {
+        const text = (n: number) => n < 48 ? `203.0.113.${n}/32` : `2001:db8::${n.toString(16)}/128`;
+        const removeSet = new Set(removes.filter((n) => !adds.includes(n)));
+        const incremental = new DesiredSet();
+        incremental.replace(start.map(text));
+        const delta = incremental.apply(adds.map(text), [...removeSet].map(text));
+        const target = new Set([...start, ...adds].filter((n) => !removeSet.has(n)));
+        const whole = new DesiredSet();
+        whole.replace(start.map(text));
+        const expected = whole.replace([...target].map(text));
+        assertEquals(incremental.toStrings().sort(), whole.toStrings().sort());
+        assertEquals([...delta.v4].sort(), [...expected.v4].sort());
+        assertEquals([...delta.v6].sort(), [...expected.v6].sort());
+      },
+    ),
+    { numRuns: 300, seed: 7 },
+  );
 });
