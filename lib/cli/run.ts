@@ -96,7 +96,13 @@ export function bgpSpeakerConfig(
     holdTime: config.holdTimeSeconds,
     neighbors,
     passive: config.passiveMode,
-    listen: { addresses: config.listenAddresses, port: config.listenPort },
+    // The IPv6 wildcard listener also accepts IPv4 (dual-stack), so with both wildcards only it is opened.
+    listen: {
+      addresses: config.listenAddresses.includes("::")
+        ? config.listenAddresses.filter((a) => a !== "0.0.0.0")
+        : config.listenAddresses,
+      port: config.listenPort,
+    },
     md5Password: config.authPassword?.reveal(),
     ebgpMultihop: config.ebgpMultihop,
     gracefulRestart: config.gracefulRestart ? { restartTime: config.gracefulRestartTimeSeconds } : undefined,
@@ -292,20 +298,6 @@ export async function runSpeaker(argv: string[]): Promise<number> {
   }
 
   const policyLog = logger.component("policy");
-  desired.onChange((added, removed) => {
-    const started = performance.now();
-    speaker.setDesired(desired.prefixes());
-    metrics.observeEventToWire((performance.now() - started) / 1000);
-    policyLog.info("desired prefixes changed", {
-      added: added.length,
-      removed: removed.length,
-      total: desired.counts().prefixes,
-      sample: [...added.slice(0, 3).map((p) => `+${p}`), ...removed.slice(0, 3).map((p) => `-${p}`)].join(
-        " ",
-      ),
-    });
-  });
-
   let admin: AdminServer | undefined;
   if (config.enableMetrics) {
     try {
@@ -369,8 +361,23 @@ export async function runSpeaker(argv: string[]): Promise<number> {
       });
     }
   }
+  // The first table is handed over whole, once the sources are loaded; nothing listens before.
   desired.flush();
   speaker.setDesired(desired.prefixes());
+  // From here on, only changes travel: each coalesced batch of the change feed costs what it changes.
+  desired.onChange((added, removed) => {
+    const started = performance.now();
+    speaker.changeDesired(added, removed);
+    metrics.observeEventToWire((performance.now() - started) / 1000);
+    policyLog.info("desired prefixes changed", {
+      added: added.length,
+      removed: removed.length,
+      total: desired.counts().prefixes,
+      sample: [...added.slice(0, 3).map((p) => `+${p}`), ...removed.slice(0, 3).map((p) => `-${p}`)].join(
+        " ",
+      ),
+    });
+  });
   await speaker.start();
   logger.info("session", "BGP started", {
     neighbors: speaker.status().peers.map((p) => p.address).join(","),
