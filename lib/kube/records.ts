@@ -36,6 +36,7 @@
  * @module
  */
 
+import { addressToString, parseAddress } from "../wire/address.ts";
 import { parseBgpAnnotation } from "./policy.ts";
 
 /** The announcement policy an object asks for (reference §2.1). */
@@ -190,89 +191,8 @@ const SERVICE_TYPES: ReadonlySet<string> = new Set(["ClusterIP", "NodePort", "Lo
 // ---------------------------------------------------------------------------------------------------
 // Addresses and prefixes
 
-const IPV4_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-const IPV4_RE = new RegExp(`^${IPV4_OCTET}\\.${IPV4_OCTET}\\.${IPV4_OCTET}\\.${IPV4_OCTET}$`);
-const HEX_GROUP_RE = /^[0-9a-fA-F]{1,4}$/;
-
 /** A parsed address: 4 or 16 bytes in network order. */
 type AddressBytes = Uint8Array;
-
-function parseIpv4(text: string): AddressBytes | undefined {
-  if (!IPV4_RE.test(text)) return undefined;
-  return new Uint8Array(text.split(".").map(Number));
-}
-
-function parseIpv6(text: string): AddressBytes | undefined {
-  if (text.length > 45 || text.includes("%")) return undefined;
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const groups: number[][] = [];
-  for (let h = 0; h < halves.length; h++) {
-    const half = halves[h];
-    const words: number[] = [];
-    if (half !== "") {
-      const parts = half.split(":");
-      for (let i = 0; i < parts.length; i++) {
-        const part = parts[i];
-        if (HEX_GROUP_RE.test(part)) {
-          words.push(parseInt(part, 16));
-        } else if (i === parts.length - 1 && h === halves.length - 1) {
-          // RFC 4291 §2.2 form 3: the last 32 bits may be written as dotted IPv4.
-          const v4 = parseIpv4(part);
-          if (v4 === undefined) return undefined;
-          words.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-        } else {
-          return undefined;
-        }
-      }
-    }
-    groups.push(words);
-  }
-  const total = groups.reduce((n, g) => n + g.length, 0);
-  if (halves.length === 1 ? total !== 8 : total > 7) return undefined;
-  const words = halves.length === 1
-    ? groups[0]
-    : [...groups[0], ...new Array<number>(8 - total).fill(0), ...groups[1]];
-  const bytes = new Uint8Array(16);
-  words.forEach((w, i) => {
-    bytes[2 * i] = w >> 8;
-    bytes[2 * i + 1] = w & 0xff;
-  });
-  return bytes;
-}
-
-/** RFC 5952 §4 text of 16 bytes. */
-function formatIpv6(bytes: AddressBytes): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((bytes[2 * i] << 8) | bytes[2 * i + 1]);
-  let bestStart = -1, bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    // RFC 5952 §4.2.2/§4.2.3: only a run of two or more groups, the first of equally long runs.
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestStart < 0) return w.map((x) => x.toString(16)).join(":");
-  const head = w.slice(0, bestStart).map((x) => x.toString(16)).join(":");
-  const tail = w.slice(bestStart + bestLen).map((x) => x.toString(16)).join(":");
-  return `${head}::${tail}`;
-}
-
-function formatAddress(bytes: AddressBytes): string {
-  return bytes.length === 4 ? bytes.join(".") : formatIpv6(bytes);
-}
-
-function parseAddress(text: string): AddressBytes | undefined {
-  return text.includes(":") ? parseIpv6(text) : parseIpv4(text);
-}
 
 /** Why an address must not be announced as a host route, or undefined when it may. */
 function hostAddressProblem(bytes: AddressBytes): string | undefined {
@@ -309,8 +229,8 @@ export function hostPrefix(text: string): { prefix: string; family: 4 | 6 } | { 
   const problem = hostAddressProblem(bytes);
   if (problem !== undefined) return { error: `${text} ${problem}` };
   return bytes.length === 4
-    ? { prefix: flat(formatAddress(bytes), "/32"), family: 4 }
-    : { prefix: flat(formatAddress(bytes), "/128"), family: 6 };
+    ? { prefix: flat(addressToString(bytes)!, "/32"), family: 4 }
+    : { prefix: flat(addressToString(bytes)!, "/128"), family: 6 };
 }
 
 /**
@@ -337,7 +257,7 @@ export function cidrPrefix(text: string): { prefix: string; family: 4 | 6 } | { 
   for (let bit = length; bit < bytes.length * 8; bit++) {
     if (bytes[bit >> 3] & (0x80 >> (bit & 7))) return { error: `${text} has host bits set` };
   }
-  return { prefix: flat(formatAddress(bytes), `/${length}`), family: bytes.length === 4 ? 4 : 6 };
+  return { prefix: flat(addressToString(bytes)!, `/${length}`), family: bytes.length === 4 ? 4 : 6 };
 }
 
 /**
