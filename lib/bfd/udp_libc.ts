@@ -14,7 +14,16 @@
  * @module
  */
 
-import { AF_INET, AF_INET6, decodeSockaddr, encodeSockaddr, OsError } from "../transport/libc.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  check,
+  decodeSockaddr,
+  dlopenLibc,
+  encodeSockaddr,
+  lastErrno,
+  OsError,
+} from "../transport/libc.ts";
 import type { IpFamily, SocketEndpoint } from "../transport/socket_address.ts";
 
 const SOCK_DGRAM = 2;
@@ -65,35 +74,12 @@ let libc: Libc | undefined;
 
 function open(): Libc {
   if (libc !== undefined) return libc;
-  if (Deno.build.os !== "linux") throw new Error("BFD sockets through libc need Linux");
   // Buffer addresses go into the msghdr, which needs the unscoped grant; asking first never prompts.
   if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
     throw new Error("BFD sockets need --allow-ffi (unscoped: buffer addresses are passed to recvmsg)");
   }
-  const arch = Deno.build.arch;
-  const paths = [`/usr/lib/${arch}-linux-gnu/libc.so.6`, `/lib/${arch}-linux-gnu/libc.so.6`, "libc.so.6"];
-  let last: unknown;
-  for (const path of paths) {
-    try {
-      libc = Deno.dlopen(path, SYMBOLS).symbols;
-      return libc;
-    } catch (error) {
-      last = error;
-    }
-  }
-  throw new Error(`Cannot open libc for BFD sockets: ${String(last)}`);
-}
-
-const errnoBox = new Int32Array(new ArrayBuffer(4));
-
-function lastErrno(c: Libc): number {
-  c.memcpy(new Uint8Array(errnoBox.buffer), c.__errno_location(), 4n);
-  return errnoBox[0];
-}
-
-function check(c: Libc, result: number, call: string): number {
-  if (result === -1) throw new OsError(call, lastErrno(c));
-  return result;
+  libc = dlopenLibc(SYMBOLS, "BFD sockets");
+  return libc;
 }
 
 function pointerValue(buffer: Uint8Array): bigint {

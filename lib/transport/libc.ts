@@ -150,7 +150,6 @@ const SYMBOLS = {
   // Runs on a pool thread so the event loop keeps going while a connect is pending.
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },
-  // Copies errno out without Deno.UnsafePointerView, which needs an unscoped --allow-ffi.
   memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -172,35 +171,53 @@ function libcCandidates(): string[] {
   ];
 }
 
-function open(): Libc {
-  if (libc !== undefined) return libc;
-  if (Deno.build.os !== "linux") throw new Error("Socket options through libc need Linux");
-  const attempts = [...libcCandidates(), "libc.so.6"];
-  for (const path of attempts) {
+/**
+ * Opens libc with `symbols`: the usual absolute paths first (the first one the ffi grant covers), then the
+ * bare soname. Shared by every FFI user of the project, each with its own symbol table.
+ */
+export function dlopenLibc<S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+  purpose: string,
+): Deno.DynamicLibrary<S>["symbols"] {
+  if (Deno.build.os !== "linux") throw new Error(`${purpose} through libc need Linux`);
+  for (const path of [...libcCandidates(), "libc.so.6"]) {
     // Query first so a scoped grant never triggers an interactive permission prompt.
-    const state = Deno.permissions.querySync({ name: "ffi", path }).state;
-    if (state !== "granted") continue;
+    if (Deno.permissions.querySync({ name: "ffi", path }).state !== "granted") continue;
     try {
-      libc = Deno.dlopen(path, SYMBOLS).symbols;
-      return libc;
+      return Deno.dlopen(path, symbols).symbols;
     } catch {
       // Not present at this path; try the next one.
     }
   }
   throw new Error(
-    `Cannot open libc: run with --allow-ffi=${libcCandidates()[0]} (or --allow-ffi) on a glibc system`,
+    `Cannot open libc for ${purpose}: run with --allow-ffi=${
+      libcCandidates()[0]
+    } (or --allow-ffi) on a glibc system`,
   );
+}
+
+function open(): Libc {
+  libc ??= dlopenLibc(SYMBOLS, "socket options");
+  return libc;
+}
+
+/** The libc symbols errno is read through. */
+export interface ErrnoSymbols {
+  __errno_location(): Deno.PointerValue;
+  memcpy(dst: BufferSource, src: Deno.PointerValue, n: bigint): Deno.PointerValue;
 }
 
 const errnoBox = new Int32Array(1);
 
-function lastErrno(c: Libc): number {
+/** The calling thread's errno; read it right after the failed call. */
+export function lastErrno(c: ErrnoSymbols): number {
+  // Copied out with memcpy: Deno.UnsafePointerView would need an unscoped --allow-ffi.
   c.memcpy(errnoBox, c.__errno_location(), 4n);
   return errnoBox[0];
 }
 
 /** Throws an OsError carrying errno when a call returned -1. */
-function check(c: Libc, result: number, call: string): number {
+export function check(c: ErrnoSymbols, result: number, call: string): number {
   if (result === -1) throw new OsError(call, lastErrno(c));
   return result;
 }
